@@ -1,0 +1,219 @@
+/**
+ * The compiled snapshot: everything the data plane needs, precomputed once per config version and
+ * deep-frozen. The proxy reads one snapshot reference per request; a reload builds a new snapshot and
+ * swaps the reference, so a request never sees half of two configs.
+ *
+ * Vocabulary follows Envoy's: listeners hold virtual hosts, virtual hosts hold routes, routes point at
+ * clusters by name, clusters hold endpoints. Cluster names follow Istio: `outbound|PORT|SUBSET|HOST`.
+ */
+
+/** Where a compiled object came from, so errors and the config dump can point back at the YAML. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export type ListenerProtocol = 'HTTP' | 'HTTPS';
+
+export interface TlsServerContext {
+  /** Gateway server hosts this certificate serves (SNI); `*` matches any. */
+  readonly hosts: readonly string[];
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface Listener {
+  /** `ADDRESS_PORT`, as Istio names gateway listeners (`0.0.0.0_8080`). */
+  readonly name: string;
+  readonly address: string;
+  /** 0 asks the OS for a free port (tests and the demo use this). */
+  readonly port: number;
+  readonly protocol: ListenerProtocol;
+  /** One entry per HTTPS Gateway server on this port; the first is the default certificate. */
+  readonly tls: readonly TlsServerContext[] | null;
+  readonly virtualHosts: VirtualHostTable;
+  readonly sources: readonly SourceRef[];
+}
+
+/** Envoy's domain matching order: exact, then longest `*.suffix`, then `*`. */
+export interface VirtualHostTable {
+  readonly all: readonly VirtualHost[];
+  readonly exact: ReadonlyMap<string, VirtualHost>;
+  /** Sorted longest suffix first; `suffix` includes the leading dot (`.example.com`). */
+  readonly suffixes: readonly { readonly suffix: string; readonly virtualHost: VirtualHost }[];
+  readonly catchAll: VirtualHost | null;
+}
+
+export interface VirtualHost {
+  /** `HOST:PORT` as Istio names gateway virtual hosts. */
+  readonly name: string;
+  /** Lower-case domains, without port. */
+  readonly domains: readonly string[];
+  readonly routes: readonly Route[];
+}
+
+export type StringMatch =
+  | { readonly kind: 'exact'; readonly value: string }
+  | { readonly kind: 'prefix'; readonly value: string }
+  | { readonly kind: 'regex'; readonly value: string; readonly regex: RegExp };
+
+export interface HeaderCondition {
+  /** Lower-case header name. */
+  readonly name: string;
+  readonly match: StringMatch;
+}
+
+export interface QueryCondition {
+  readonly name: string;
+  readonly match: StringMatch;
+}
+
+/** One `match[]` entry of an Istio HTTPRoute: all present conditions must hold. */
+export interface RequestMatch {
+  readonly uri: StringMatch | null;
+  /** For a case-insensitive uri match the pattern is already lower-cased (regex gets the `i` flag). */
+  readonly ignoreUriCase: boolean;
+  readonly method: StringMatch | null;
+  readonly authority: StringMatch | null;
+  readonly headers: readonly HeaderCondition[] | null;
+  readonly withoutHeaders: readonly HeaderCondition[] | null;
+  readonly queryParams: readonly QueryCondition[] | null;
+}
+
+export interface HeaderOperations {
+  /** Lower-case names. */
+  readonly set: readonly (readonly [string, string])[];
+  readonly add: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
+}
+
+export interface HeaderPolicy {
+  readonly request: HeaderOperations | null;
+  readonly response: HeaderOperations | null;
+}
+
+export interface WeightedCluster {
+  readonly cluster: string;
+  readonly weight: number;
+  readonly headers: HeaderPolicy | null;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (Istio `attempts`). */
+  readonly numRetries: number;
+  readonly perTryTimeoutMs: number | null;
+  /** Envoy retry_on conditions, e.g. `connect-failure`, `5xx`, `gateway-error`, `reset`. */
+  readonly retryOn: ReadonlySet<string>;
+  readonly retriableStatusCodes: ReadonlySet<number>;
+}
+
+export interface Rewrite {
+  /** Replacement for the matched prefix (or the whole path for exact matches). */
+  readonly uri: string | null;
+  readonly uriRegex: { readonly regex: RegExp; readonly rewrite: string } | null;
+  readonly authority: string | null;
+}
+
+/** One mirror of a route, Envoy's `request_mirror_policies[]` entry. */
+export interface MirrorPolicy {
+  readonly cluster: string;
+  /** Sampling threshold out of 1,000,000 (`numerator` with denominator MILLION). */
+  readonly perMillion: number;
+  /** Whether the copy's authority gets `-shadow` appended. */
+  readonly hostSuffix: boolean;
+  /** Where the policy came from: the VirtualService, or a runtime override. */
+  readonly origin: 'config' | 'override';
+}
+
+export interface Route {
+  /** Stable id `namespace/virtualservice/route` (the http route's name, or its index when unnamed). */
+  readonly id: string;
+  readonly name: string;
+  /** Any of these may match; `null` matches every request. */
+  readonly matches: readonly RequestMatch[] | null;
+  /** Weighted destinations; weights sum to 100 when there is more than one. */
+  readonly clusters: readonly WeightedCluster[];
+  readonly totalWeight: number;
+  readonly rewrite: Rewrite | null;
+  /** Whole-request timeout; `null` means none (Istio's default `0s`). */
+  readonly timeoutMs: number | null;
+  readonly retry: RetryPolicy | null;
+  readonly headers: HeaderPolicy | null;
+  /** `null` when the route mirrors nothing, so the hot path does one null check. */
+  readonly mirrors: readonly MirrorPolicy[] | null;
+  readonly source: SourceRef;
+}
+
+export type LoadBalancerPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM';
+
+export interface UpstreamTls {
+  readonly sni: string;
+  /** PEM text of the CA bundle, or `null` for the system store. */
+  readonly ca: string | null;
+  readonly caFile: string | null;
+  readonly insecureSkipVerify: boolean;
+}
+
+export interface ConnectionPoolSettings {
+  /** Per endpoint. */
+  readonly maxConnections: number;
+  readonly connectTimeoutMs: number;
+  /** Requests allowed to wait beyond maxConnections before overflow (503, flag UO). */
+  readonly maxPendingRequests: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface Endpoint {
+  /** IP address or DNS name (for `resolution: DNS`). */
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface Cluster {
+  /** `outbound|PORT|SUBSET|HOST`. */
+  readonly name: string;
+  readonly serviceHost: string;
+  readonly servicePort: number;
+  readonly subset: string;
+  /** The service port's protocol (`HTTP`, `HTTPS`, `HTTP2`, ...). */
+  readonly protocol: string;
+  readonly resolution: 'STATIC' | 'DNS';
+  readonly endpoints: readonly Endpoint[];
+  readonly loadBalancer: LoadBalancerPolicy;
+  readonly connectionPool: ConnectionPoolSettings;
+  /** TLS origination, `null` for plain HTTP. */
+  readonly tls: UpstreamTls | null;
+  readonly source: SourceRef;
+}
+
+export interface MirrorSettings {
+  /** Bound of each shadow's request-body copy; a larger body abandons that copy. */
+  readonly maxBodyBytes: number;
+  /** Shadow timeout when the route has none. */
+  readonly defaultTimeoutMs: number;
+  /** In-flight shadows per mirror cluster; past it copies are dropped, not queued. */
+  readonly maxInFlight: number;
+}
+
+export interface ProxySettings {
+  /** A request body up to this size is kept so the request can be retried; larger bodies are not retried. */
+  readonly retryBufferBytes: number;
+}
+
+export interface Snapshot {
+  /** Content hash of the resources the snapshot was built from. */
+  readonly version: string;
+  readonly loadedAt: string;
+  readonly listeners: readonly Listener[];
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  readonly mirror: MirrorSettings;
+  readonly proxy: ProxySettings;
+}
