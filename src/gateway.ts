@@ -1,8 +1,18 @@
 /**
- * The running gateway: the current snapshot, the listeners bound from it, and the upstream and mirror
- * machinery the data plane uses. (Being written; the API below is the contract.)
+ * The running gateway: the current snapshot, the listeners bound from it, the primary and mirror
+ * upstreams, and the counters. `apply` is the only way config changes: it prepares everything the new
+ * snapshot needs (listeners bound, DNS resolved, pools created), then swaps the snapshot reference in
+ * one synchronous step, so each request runs entirely on the snapshot it started with.
  */
-import type { Snapshot } from './snapshot/types.ts';
+import type { Listener, Snapshot } from './snapshot/types.ts';
+import { BoundListener } from './dataplane/listener.ts';
+import { Proxy } from './dataplane/proxy.ts';
+import { UpstreamClusters } from './dataplane/upstream/upstream-clusters.ts';
+import { ShadowWriter } from './mirror/shadow-writer.ts';
+import { GatewayCounters } from './stats/counters.ts';
+
+/** How long a listener removed by a reload may finish its in-flight requests. */
+const RETIRED_LISTENER_GRACE_MS = 15_000;
 
 export interface ListenerAddress {
   readonly name: string;
@@ -14,28 +24,143 @@ export interface ListenerAddress {
 export interface GatewayOptions {
   /** Random draw in [0, 1) used for mirror sampling and load balancing; injectable for tests. */
   readonly random?: () => number;
+  /** How often `resolution: DNS` clusters re-resolve. */
+  readonly dnsRefreshMs?: number;
+}
+
+/** A listener can be updated in place only while it keeps its address, port and protocol. */
+function sameSocket(a: Listener, b: Listener): boolean {
+  return a.address === b.address && a.port === b.port && a.protocol === b.protocol;
 }
 
 export class Gateway {
+  readonly counters = new GatewayCounters();
+  readonly #primary: UpstreamClusters;
+  readonly #mirror: UpstreamClusters;
+  readonly #shadows: ShadowWriter;
+  readonly #proxy: Proxy;
   #snapshot: Snapshot;
-  private constructor(snapshot: Snapshot) {
+  #listeners = new Map<string, BoundListener>();
+  #closed = false;
+
+  private constructor(snapshot: Snapshot, options: GatewayOptions) {
+    const random = options.random ?? Math.random;
     this.#snapshot = snapshot;
+    this.#primary = new UpstreamClusters({ random, dnsRefreshMs: options.dnsRefreshMs });
+    // Shadows get pools of their own: a slow or dead shadow can never hold a primary connection.
+    this.#mirror = new UpstreamClusters({ random, dnsRefreshMs: options.dnsRefreshMs });
+    this.#shadows = new ShadowWriter({
+      clusters: this.#mirror,
+      counters: this.counters,
+      maxInFlight: () => this.#snapshot.mirror.maxInFlight,
+    });
+    this.#proxy = new Proxy({
+      snapshot: () => this.#snapshot,
+      clusters: this.#primary,
+      shadows: this.#shadows,
+      counters: this.counters,
+      random,
+    });
   }
-  /** Binds every listener of the snapshot; rejects when a listener cannot bind. */
-  static async start(snapshot: Snapshot, _options: GatewayOptions = {}): Promise<Gateway> {
-    return new Gateway(snapshot);
+
+  /** Binds every listener of the snapshot; rejects (and releases what it opened) when one cannot bind. */
+  static async start(snapshot: Snapshot, options: GatewayOptions = {}): Promise<Gateway> {
+    const gateway = new Gateway(snapshot, options);
+    try {
+      await gateway.apply(snapshot);
+    } catch (error) {
+      await gateway.close(0);
+      throw error;
+    }
+    return gateway;
   }
+
   get snapshot(): Snapshot {
     return this.#snapshot;
   }
+
+  /** Shadows in flight right now, across all mirror clusters. */
+  get shadowsInFlight(): number {
+    return this.#shadows.inFlight;
+  }
+
   /** Where each listener is bound (the real port when the config said 0). */
   addresses(): ListenerAddress[] {
-    return [];
+    const out: ListenerAddress[] = [];
+    for (const [name, listener] of this.#listeners) {
+      const address = listener.address;
+      if (address === null) continue;
+      out.push({ name, protocol: listener.config.protocol, address: address.address, port: address.port });
+    }
+    return out;
   }
-  /** Swaps in a new snapshot atomically; listeners are opened and closed to match. */
+
+  /**
+   * Swaps in a new snapshot: upstreams and new listeners are readied first, then the snapshot is swapped,
+   * then listeners the new config no longer has are closed (their in-flight requests finish).
+   */
   async apply(snapshot: Snapshot): Promise<void> {
+    if (this.#closed) throw new Error('gateway is closed');
+    const [primary, mirror] = await Promise.all([this.#primary.prepare(snapshot), this.#mirror.prepare(snapshot)]);
+    let opened: Map<string, BoundListener>;
+    try {
+      opened = await this.#openNewListeners(snapshot);
+    } catch (error) {
+      primary.discard();
+      mirror.discard();
+      throw error;
+    }
+    // The swap, in one synchronous step: every request from here on sees the new snapshot, its
+    // clusters and its listener configs; requests already running keep the objects they hold.
+    primary.commit();
+    mirror.commit();
     this.#snapshot = snapshot;
+    const next = new Map<string, BoundListener>();
+    for (const config of snapshot.listeners) {
+      const listener = opened.get(config.name) ?? this.#listeners.get(config.name)!;
+      listener.update(config);
+      next.set(config.name, listener);
+    }
+    const retired = [...this.#listeners].filter(([name, l]) => next.get(name) !== l).map(([, l]) => l);
+    this.#listeners = next;
+    await Promise.all(retired.map((l) => l.close(RETIRED_LISTENER_GRACE_MS)));
   }
-  /** Stops accepting, lets in-flight requests and shadows finish, closes pools. */
-  async close(): Promise<void> {}
+
+  /** Stops accepting, lets in-flight requests and shadows finish (up to `graceMs`), closes pools. */
+  async close(graceMs = 15_000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const listeners = [...this.#listeners.values()];
+    this.#listeners.clear();
+    await Promise.all(listeners.map((l) => l.close(graceMs)));
+    await Promise.race([this.#shadows.idle(), delay(graceMs)]);
+    await Promise.all([this.#primary.close(0), this.#mirror.close(0)]);
+  }
+
+  /** Binds the listeners `snapshot` adds; on failure closes them again and rethrows. */
+  async #openNewListeners(snapshot: Snapshot): Promise<Map<string, BoundListener>> {
+    const opened = new Map<string, BoundListener>();
+    try {
+      for (const config of snapshot.listeners) {
+        const existing = this.#listeners.get(config.name);
+        if (existing !== undefined && sameSocket(existing.config, config)) continue;
+        // Same address and port with another protocol: the old socket must go before the new can bind.
+        if (existing !== undefined) {
+          this.#listeners.delete(config.name);
+          await existing.close(0);
+        }
+        const listener = new BoundListener(config, this.#proxy);
+        await listener.listen();
+        opened.set(config.name, listener);
+      }
+    } catch (error) {
+      await Promise.all([...opened.values()].map((l) => l.close(0)));
+      throw error;
+    }
+    return opened;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,0 +1,125 @@
+/**
+ * A bound downstream listener: an HTTP/1.1 server (TLS-terminating for HTTPS, with SNI choosing among
+ * the Gateway servers' certificates) whose requests go to the proxy with the listener's current
+ * compiled config. A reload swaps `config` in place, so the socket and its connections survive.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Listener, TlsServerContext } from '../snapshot/types.ts';
+import type { Proxy } from './proxy.ts';
+
+/** Envoy's default header limit is 60 KiB; Node's 16 KiB would turn valid requests into 431s. */
+const MAX_HEADER_BYTES = 60 * 1024;
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+
+const BAD_REQUEST = Buffer.from(
+  'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 51\r\n\r\n' +
+    '{"code":"BAD_REQUEST","message":"malformed request"}',
+);
+const HEADERS_TOO_LARGE = Buffer.from(
+  'HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\nconnection: close\r\n' +
+    'content-length: 63\r\n\r\n{"code":"HEADERS_TOO_LARGE","message":"request headers too large"}',
+);
+
+/**
+ * A request Node's parser rejects (bad framing, invalid characters, conflicting lengths) is answered
+ * here and never reaches the proxy, so it is never forwarded.
+ */
+function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (socket.writable && !socket.destroyed) {
+    socket.end(error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_REQUEST);
+  }
+  socket.destroySoon?.();
+}
+
+function matchesSni(hosts: readonly string[], servername: string): boolean {
+  const name = servername.toLowerCase();
+  return hosts.some((h) => h === '*' || h === name || (h.startsWith('*.') && name.endsWith(h.slice(1))));
+}
+
+export class BoundListener {
+  config: Listener;
+  readonly server: Server;
+  readonly #sockets = new Set<Socket>();
+  #contexts: { hosts: readonly string[]; context: SecureContext }[] = [];
+
+  constructor(config: Listener, proxy: Proxy) {
+    this.config = config;
+    const handler = (req: IncomingMessage, res: ServerResponse): void => proxy.handle(this.config, req, res);
+    const common = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // Bodies may stream for as long as the route allows; the route timeout governs, not Node's.
+      requestTimeout: 0,
+      requireHostHeader: true,
+    };
+    if (config.protocol === 'HTTPS') {
+      this.#contexts = secureContexts(config.tls ?? []);
+      const first = config.tls?.[0];
+      this.server = createHttpsServer(
+        {
+          ...common,
+          cert: first?.cert,
+          key: first?.key,
+          SNICallback: (servername, callback) => callback(null, this.#contextFor(servername)),
+        },
+        handler,
+      );
+    } else {
+      this.server = createHttpServer(common, handler);
+    }
+    this.server.on('clientError', onClientError);
+    this.server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** Swaps in a recompiled config for the same address and protocol (new certificates included). */
+  update(config: Listener): void {
+    this.config = config;
+    if (config.protocol === 'HTTPS') this.#contexts = secureContexts(config.tls ?? []);
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.config.address, port: this.config.port }, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get address(): AddressInfo | null {
+    return this.server.address() as AddressInfo | null;
+  }
+
+  get openConnections(): number {
+    return this.#sockets.size;
+  }
+
+  /** Stops accepting; idle keep-alive connections close now, busy ones after their response. */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([closed, deadline]);
+    clearTimeout(timer);
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
+  }
+
+  #contextFor(servername: string): SecureContext | undefined {
+    return (this.#contexts.find((c) => matchesSni(c.hosts, servername)) ?? this.#contexts[0])?.context;
+  }
+}
+
+function secureContexts(tls: readonly TlsServerContext[]): { hosts: readonly string[]; context: SecureContext }[] {
+  return tls.map((t) => ({ hosts: t.hosts, context: createSecureContext({ cert: t.cert, key: t.key }) }));
+}

@@ -1,0 +1,330 @@
+/**
+ * One downstream request's trip to its primary upstream: endpoint choice, attempts and retries, the
+ * route timeout, and the response streamed back with backpressure both ways. Ends exactly once, as a
+ * relayed response, a local reply (503/504 with Envoy's flag), or a reset when a stream broke midway.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Route, WeightedCluster } from '../snapshot/types.ts';
+import type { GatewayCounters, UpstreamCounters } from '../stats/counters.ts';
+import { statusClass } from '../stats/counters.ts';
+import { downstreamResponseHeaders, type HeaderMap } from './headers.ts';
+import { type LocalReplyCode, sendLocalReply } from './local-reply.ts';
+import type { RequestBodyFanout } from './request-body.ts';
+import { type AttemptOutcome, isRetriable, retryBackoffMs } from './retry.ts';
+import { classifyFailure } from './upstream/failure.ts';
+import type { UpstreamCluster, UpstreamClusters, UpstreamEndpoint } from './upstream/upstream-clusters.ts';
+
+export interface PrimaryExchangeInit {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: Route;
+  readonly destination: WeightedCluster;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: HeaderMap;
+  readonly body: RequestBodyFanout | null;
+  readonly clusters: UpstreamClusters;
+  readonly counters: GatewayCounters;
+  readonly random: () => number;
+  /** Called once with the status sent downstream (0 when the downstream stream was reset). */
+  readonly onComplete: (status: number) => void;
+}
+
+class AttemptAbort extends Error {
+  readonly code: 'per-try-timeout' | 'route-timeout' | 'retry' | 'downstream-closed';
+  constructor(code: AttemptAbort['code']) {
+    super(code);
+    this.code = code;
+  }
+}
+
+const upstreamCountersByCluster = new WeakMap<UpstreamCluster, UpstreamCounters>();
+
+function upstreamCounters(counters: GatewayCounters, cluster: UpstreamCluster): UpstreamCounters {
+  let found = upstreamCountersByCluster.get(cluster);
+  if (found === undefined) {
+    found = counters.upstream(cluster.definition.name);
+    upstreamCountersByCluster.set(cluster, found);
+  }
+  return found;
+}
+
+export class PrimaryExchange {
+  readonly #init: PrimaryExchangeInit;
+  #cluster: UpstreamCluster | null = null;
+  #stats: UpstreamCounters | null = null;
+  #attempt: Attempt | null = null;
+  #retriesLeft = 0;
+  #retryNumber = 0;
+  #routeTimer: NodeJS.Timeout | null = null;
+  #done = false;
+
+  constructor(init: PrimaryExchangeInit) {
+    this.#init = init;
+  }
+
+  start(): void {
+    const { route, res, clusters, counters } = this.#init;
+    const cluster = clusters.get(this.#init.destination.cluster);
+    if (cluster === undefined || cluster.endpoints.length === 0) {
+      this.#localReply('NO_HEALTHY_UPSTREAM');
+      return;
+    }
+    this.#cluster = cluster;
+    this.#stats = upstreamCounters(counters, cluster);
+    if (cluster.inFlight >= cluster.maxInFlight) {
+      this.#stats.overflows++;
+      this.#localReply('UPSTREAM_OVERFLOW');
+      return;
+    }
+    this.#retriesLeft = route.retry?.numRetries ?? 0;
+    res.on('close', () => this.#onDownstreamClose());
+    if (route.timeoutMs !== null) this.#routeTimer = setTimeout(() => this.#onRouteTimeout(), route.timeoutMs);
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    const cluster = this.#cluster!;
+    const endpoint = cluster.pick();
+    if (endpoint === null) {
+      this.#localReply('NO_HEALTHY_UPSTREAM');
+      return;
+    }
+    let body = null;
+    if (this.#init.body !== null) {
+      body = this.#init.body.openAttempt();
+      if (body === null) {
+        // The body can no longer be replayed (too large or aborted); the last failure stands.
+        this.#localReply('UPSTREAM_RESET');
+        return;
+      }
+    }
+    const attempt = new Attempt(this, cluster, endpoint);
+    this.#attempt = attempt;
+    this.#stats!.requests++;
+    cluster.inFlight++;
+    endpoint.inFlight++;
+    this.#stats!.inFlight++;
+    const perTry = this.#init.route.retry?.perTryTimeoutMs ?? null;
+    if (perTry !== null) attempt.startTimer(perTry);
+    try {
+      endpoint.pool.dispatch(
+        {
+          method: this.#init.method,
+          path: this.#init.path,
+          headers: this.#init.headers,
+          body,
+          servername: cluster.servername,
+        } as Dispatcher.DispatchOptions,
+        attempt,
+      );
+    } catch (error) {
+      attempt.onResponseError(null, error as Error);
+    }
+  }
+
+  /** @internal an attempt ended; free its slot. */
+  attemptEnded(attempt: Attempt): void {
+    attempt.cluster.inFlight--;
+    attempt.endpoint.inFlight--;
+    this.#stats!.inFlight--;
+    if (this.#attempt === attempt) this.#attempt = null;
+  }
+
+  /** @internal response headers arrived; returns false when the attempt is to be retried instead. */
+  responseStarted(attempt: Attempt, status: number, headers: Record<string, string | string[] | undefined>): boolean {
+    if (this.#done) return false;
+    const retry = this.#init.route.retry;
+    if (retry !== null && this.#retriesLeft > 0 && isRetriable(retry, { kind: 'status', status }) && this.#canReplay()) {
+      this.#stats!.completed[statusClass(status)]++;
+      this.#scheduleRetry();
+      return false;
+    }
+    const { res, route, destination } = this.#init;
+    this.#stats!.completed[statusClass(status)]++;
+    // The route timer keeps running: Envoy's route timeout covers the whole response, body included.
+    res.writeHead(status, downstreamResponseHeaders(headers, route.headers, destination));
+    return true;
+  }
+
+  /** @internal */
+  responseData(attempt: Attempt, controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#init.res.write(chunk)) {
+      controller.pause();
+      this.#init.res.once('drain', () => controller.resume());
+    }
+  }
+
+  /** @internal */
+  responseEnded(): void {
+    if (this.#done) return;
+    this.#finish(this.#init.res.statusCode);
+    this.#init.res.end();
+  }
+
+  /** @internal the attempt failed before or after its response started. */
+  attemptFailed(attempt: Attempt, outcome: AttemptOutcome | null, error: unknown): void {
+    if (this.#done) return;
+    const stats = this.#stats!;
+    if (outcome?.kind === 'connect') stats.connectFailures++;
+    else if (outcome?.kind === 'reset') stats.resets++;
+    else if (outcome?.kind === 'per-try-timeout') stats.timeouts++;
+    const res = this.#init.res;
+    if (res.headersSent) {
+      // The response is half-relayed: only a reset tells the client it is incomplete.
+      this.#finish(0);
+      res.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    const retry = this.#init.route.retry;
+    if (outcome !== null && retry !== null && this.#retriesLeft > 0 && isRetriable(retry, outcome) && this.#canReplay()) {
+      this.#scheduleRetry();
+      return;
+    }
+    if (outcome === null) return;
+    this.#localReply(
+      outcome.kind === 'connect' ? 'UPSTREAM_CONNECT_FAILURE' : outcome.kind === 'reset' ? 'UPSTREAM_RESET' : 'UPSTREAM_TIMEOUT',
+    );
+  }
+
+  #canReplay(): boolean {
+    return this.#init.body === null || this.#init.body.replayable;
+  }
+
+  #scheduleRetry(): void {
+    this.#retriesLeft--;
+    this.#stats!.retries++;
+    const wait = retryBackoffMs(this.#retryNumber++, this.#init.random);
+    setTimeout(() => {
+      if (!this.#done) this.#dispatch();
+    }, wait);
+  }
+
+  #onRouteTimeout(): void {
+    this.#routeTimer = null;
+    if (this.#done) return;
+    this.#stats!.timeouts++;
+    this.#attempt?.abort(new AttemptAbort('route-timeout'));
+    if (this.#init.res.headersSent) {
+      this.#finish(0);
+      this.#init.res.destroy();
+    } else {
+      this.#localReply('UPSTREAM_TIMEOUT');
+    }
+  }
+
+  #onDownstreamClose(): void {
+    if (this.#done || this.#init.res.writableFinished) return;
+    this.#attempt?.abort(new AttemptAbort('downstream-closed'));
+    this.#finish(0);
+  }
+
+  #localReply(code: LocalReplyCode): void {
+    if (this.#done) return;
+    const { res, req, headers } = this.#init;
+    const requestId = headers['x-request-id'];
+    sendLocalReply(res, code, typeof requestId === 'string' ? requestId : null);
+    this.#finish(res.statusCode);
+    // Drain what is left of the body so the connection can be reused for the next request.
+    req.resume();
+  }
+
+  #finish(status: number): void {
+    this.#done = true;
+    if (this.#routeTimer !== null) clearTimeout(this.#routeTimer);
+    this.#routeTimer = null;
+    this.#init.onComplete(status);
+  }
+}
+
+/** undici handler for one attempt; late callbacks of a superseded attempt are ignored. */
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly exchange: PrimaryExchange;
+  readonly cluster: UpstreamCluster;
+  readonly endpoint: UpstreamEndpoint;
+  #controller: Dispatcher.DispatchController | null = null;
+  #pendingAbort: AttemptAbort | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #ended = false;
+  #relaying = false;
+
+  constructor(exchange: PrimaryExchange, cluster: UpstreamCluster, endpoint: UpstreamEndpoint) {
+    this.exchange = exchange;
+    this.cluster = cluster;
+    this.endpoint = endpoint;
+  }
+
+  startTimer(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.abort(new AttemptAbort('per-try-timeout'));
+    }, ms);
+  }
+
+  /** Aborts the attempt; before the request reaches a connection, as soon as it does. */
+  abort(reason: AttemptAbort): void {
+    if (this.#ended) return;
+    if (this.#controller === null) {
+      this.#pendingAbort = reason;
+      if (reason.code === 'per-try-timeout') this.#fail(reason);
+      return;
+    }
+    this.#controller.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#pendingAbort !== null) controller.abort(this.#pendingAbort);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (this.#ended || statusCode < 200) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.exchange.responseStarted(this, statusCode, headers)) {
+      this.#relaying = true;
+    } else {
+      this.#end();
+      controller.abort(new AttemptAbort('retry'));
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#relaying) this.exchange.responseData(this, controller, chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#ended) return;
+    this.#end();
+    this.exchange.responseEnded();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (this.#ended) return;
+    this.#fail(error);
+  }
+
+  #fail(error: Error): void {
+    this.#end();
+    let outcome: AttemptOutcome | null;
+    if (error instanceof AttemptAbort) {
+      // Route timeouts and downstream closes are settled by the exchange itself.
+      outcome = error.code === 'per-try-timeout' ? { kind: 'per-try-timeout' } : null;
+    } else {
+      outcome = { kind: classifyFailure(error, this.#controller !== null) };
+    }
+    this.exchange.attemptFailed(this, outcome, error);
+  }
+
+  #end(): void {
+    this.#ended = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.exchange.attemptEnded(this);
+  }
+}

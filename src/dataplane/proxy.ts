@@ -1,0 +1,164 @@
+/**
+ * The request path, one way: pick the virtual host and route from the snapshot, choose a destination,
+ * prepare the upstream request, hand copies to the shadow writer, and stream the primary exchange.
+ * Nothing here throws out of a request: every failure ends as a local reply or a counter.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Listener, Route, Snapshot, WeightedCluster } from '../snapshot/types.ts';
+import type { DownstreamCounters, GatewayCounters } from '../stats/counters.ts';
+import { statusClass } from '../stats/counters.ts';
+import { drawPerMillion, shouldMirror } from '../mirror/sampling.ts';
+import type { ShadowWriter } from '../mirror/shadow-writer.ts';
+import { applyRequestPolicies, forwardedRequestHeaders, type HeaderMap } from './headers.ts';
+import { sendLocalReply } from './local-reply.ts';
+import { PrimaryExchange } from './primary-exchange.ts';
+import { hasRequestBody, RequestBodyFanout } from './request-body.ts';
+import { findVirtualHost, rewritePath, selectRoute } from './router.ts';
+import type { UpstreamClusters } from './upstream/upstream-clusters.ts';
+
+export interface ProxyOptions {
+  readonly snapshot: () => Snapshot;
+  readonly clusters: UpstreamClusters;
+  readonly shadows: ShadowWriter;
+  readonly counters: GatewayCounters;
+  readonly random: () => number;
+}
+
+/** Splits an origin-form target; absolute-form (`http://host/path`) is reduced to its path. */
+function splitTarget(url: string): { path: string; query: string } | null {
+  let target = url;
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    const scheme = target.startsWith('http://') ? 7 : target.startsWith('https://') ? 8 : -1;
+    if (scheme === -1) return null;
+    const slash = target.indexOf('/', scheme);
+    target = slash === -1 ? '/' : target.slice(slash);
+  }
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+function pickDestination(route: Route, random: () => number): WeightedCluster {
+  const clusters = route.clusters;
+  if (clusters.length === 1) return clusters[0]!;
+  let target = random() * route.totalWeight;
+  for (const destination of clusters) {
+    target -= destination.weight;
+    if (target < 0 && destination.weight > 0) return destination;
+  }
+  // Rounding can leave `target` at 0 after the last positive weight: give it to the last one.
+  for (let i = clusters.length - 1; i >= 0; i--) if (clusters[i]!.weight > 0) return clusters[i]!;
+  return clusters[0]!;
+}
+
+export class Proxy {
+  readonly #options: ProxyOptions;
+  readonly #downstream = new WeakMap<Listener, Map<string, DownstreamCounters>>();
+
+  constructor(options: ProxyOptions) {
+    this.#options = options;
+  }
+
+  /** Handles one downstream request arriving on `listener`. */
+  handle(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.#route(listener, req, res);
+    } catch (error) {
+      // A bug must cost one request, not the process; the request gets the closest honest answer.
+      if (!res.headersSent) sendLocalReply(res, 'UPSTREAM_RESET', null);
+      else res.destroy(error as Error);
+    }
+  }
+
+  #route(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
+    const options = this.#options;
+    const target = splitTarget(req.url ?? '');
+    const authority = req.headers.host ?? '';
+    if (target === null || authority === '') {
+      this.#count(listener, '', 400);
+      sendLocalReply(res, 'BAD_REQUEST', null);
+      return;
+    }
+    const virtualHost = findVirtualHost(listener.virtualHosts, authority);
+    const method = req.method ?? 'GET';
+    const selection =
+      virtualHost === null
+        ? null
+        : selectRoute(virtualHost, { method, path: target.path, query: target.query, authority, headers: req.headers });
+    if (selection === null) {
+      this.#count(listener, '', 404);
+      sendLocalReply(res, 'NO_ROUTE', null);
+      req.resume();
+      return;
+    }
+    const { route, match } = selection;
+    const snapshot = options.snapshot();
+    const destination = pickDestination(route, options.random);
+    const path = rewritePath(route, match, target.path, target.query);
+    const headers: HeaderMap = forwardedRequestHeaders(req.headers, {
+      clientAddress: req.socket.remoteAddress ?? '',
+      scheme: listener.protocol === 'HTTPS' ? 'https' : 'http',
+      host: authority,
+    });
+    const upstreamAuthority = route.rewrite?.authority ?? authority;
+    headers.host = upstreamAuthority;
+    applyRequestPolicies(headers, route.headers, destination);
+
+    const body = hasRequestBody(req) ? new RequestBodyFanout(req, snapshot.proxy.retryBufferBytes) : null;
+    const downstream = this.#countersFor(listener, route);
+    downstream.requests++;
+    const exchange = new PrimaryExchange({
+      req,
+      res,
+      route,
+      destination,
+      method,
+      path,
+      headers,
+      body,
+      clusters: options.clusters,
+      counters: options.counters,
+      random: options.random,
+      onComplete: (status) => downstream.completed[statusClass(status)]++,
+    });
+    exchange.start();
+
+    const mirrors = route.mirrors;
+    if (mirrors !== null) {
+      const draw = drawPerMillion(options.random);
+      const timeoutMs = route.timeoutMs ?? snapshot.mirror.defaultTimeoutMs;
+      for (const policy of mirrors) {
+        if (!shouldMirror(policy.perMillion, draw)) continue;
+        options.shadows.shadow({
+          routeId: route.id,
+          policy,
+          method,
+          path,
+          headers,
+          authority: upstreamAuthority,
+          body: body === null ? null : body.copy(snapshot.mirror.maxBodyBytes),
+          timeoutMs,
+        });
+      }
+    }
+  }
+
+  #count(listener: Listener, routeId: string, status: number): void {
+    const counters = this.#options.counters.downstream(listener.name, routeId);
+    counters.requests++;
+    counters.completed[statusClass(status)]++;
+  }
+
+  #countersFor(listener: Listener, route: Route): DownstreamCounters {
+    let byRoute = this.#downstream.get(listener);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      this.#downstream.set(listener, byRoute);
+    }
+    let counters = byRoute.get(route.id);
+    if (counters === undefined) {
+      counters = this.#options.counters.downstream(listener.name, route.id);
+      byRoute.set(route.id, counters);
+    }
+    return counters;
+  }
+}

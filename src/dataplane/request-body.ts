@@ -1,0 +1,129 @@
+/**
+ * Fans one downstream request body out to the primary attempt and to each shadow copy without letting
+ * the copies touch the primary: only the primary's stream applies backpressure to the client; each copy
+ * buffers on its own up to its bound and is abandoned past it (counted by the mirror), never waited on.
+ * This is the seam http-proxy's `forward` option gets wrong by piping one stream into both.
+ *
+ * For retries the body is also retained up to a bound, so a new attempt can replay it from the start.
+ */
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+
+/** The reason a shadow copy was abandoned because the primary body outgrew its buffer. */
+export class BodyCopyOverflowError extends Error {
+  readonly code = 'SG_BODY_COPY_OVERFLOW';
+  constructor(limit: number) {
+    super(`request body copy exceeded its ${limit}-byte buffer`);
+  }
+}
+
+/** The downstream body ended early (client went away); copies carry this reason. */
+export class DownstreamAbortedError extends Error {
+  readonly code = 'SG_DOWNSTREAM_ABORTED';
+  constructor() {
+    super('downstream request body was aborted');
+  }
+}
+
+interface BodyCopy {
+  readonly stream: Readable;
+  readonly limit: number;
+}
+
+/** Whether a request carries a body at all (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length). */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export class RequestBodyFanout {
+  readonly #source: IncomingMessage;
+  #primary: Readable | null = null;
+  #copies: BodyCopy[] = [];
+  /** Chunks kept for a retry, or `null` once the body outgrew the retry buffer. */
+  #retained: Buffer[] | null = [];
+  #retainedBytes = 0;
+  readonly #retainLimit: number;
+  #ended = false;
+  #aborted = false;
+
+  constructor(source: IncomingMessage, retainLimit: number) {
+    this.#source = source;
+    this.#retainLimit = retainLimit;
+    source.on('data', (chunk: Buffer) => this.#onData(chunk));
+    source.on('end', () => this.#onEnd());
+    source.on('aborted', () => this.#onAbort());
+    source.on('error', () => this.#onAbort());
+    source.on('close', () => {
+      if (!this.#ended) this.#onAbort();
+    });
+  }
+
+  /** Whether a new attempt could send the whole body again. */
+  get replayable(): boolean {
+    return this.#retained !== null && !this.#aborted;
+  }
+
+  /**
+   * A stream of the body for the next primary attempt: what arrived so far (for a retry), then the
+   * rest as it arrives. Returns `null` when the body can no longer be replayed.
+   */
+  openAttempt(): Readable | null {
+    if (this.#primary !== null) {
+      if (this.#retained === null) return null;
+      this.#primary.destroy();
+    }
+    const retained = this.#retained;
+    if (retained === null || this.#aborted) return null;
+    const stream = new Readable({ read: () => this.#source.resume() });
+    for (const chunk of retained) stream.push(chunk);
+    if (this.#ended) stream.push(null);
+    this.#primary = stream;
+    return stream;
+  }
+
+  /** A copy for one shadow, buffering at most `limit` unsent bytes. Must be taken before the body flows. */
+  copy(limit: number): Readable {
+    // Reading is driven by the source, never by the shadow, so a copy's read() has nothing to do.
+    const stream = new Readable({ read() {} });
+    const copy = { stream, limit };
+    this.#copies.push(copy);
+    if (this.#ended) stream.push(null);
+    return stream;
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#retained !== null) {
+      this.#retainedBytes += chunk.length;
+      if (this.#retainedBytes <= this.#retainLimit) this.#retained.push(chunk);
+      else this.#retained = null;
+    }
+    for (let i = 0; i < this.#copies.length; i++) {
+      const copy = this.#copies[i]!;
+      if (copy.stream.destroyed) continue;
+      copy.stream.push(chunk);
+      if (copy.stream.readableLength > copy.limit) copy.stream.destroy(new BodyCopyOverflowError(copy.limit));
+    }
+    const primary = this.#primary;
+    if (primary === null || primary.destroyed) {
+      // Between attempts nobody consumes the body yet; hold the client until the next attempt reads.
+      if (this.#retained !== null) this.#source.pause();
+      return;
+    }
+    if (!primary.push(chunk)) this.#source.pause();
+  }
+
+  #onEnd(): void {
+    this.#ended = true;
+    for (const copy of this.#copies) if (!copy.stream.destroyed) copy.stream.push(null);
+    if (this.#primary !== null && !this.#primary.destroyed) this.#primary.push(null);
+  }
+
+  #onAbort(): void {
+    if (this.#ended || this.#aborted) return;
+    this.#aborted = true;
+    const reason = new DownstreamAbortedError();
+    for (const copy of this.#copies) copy.stream.destroy(reason);
+    this.#primary?.destroy(reason);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The live side of the snapshot's clusters: endpoints with their connection pools, a load balancer, and
+ * DNS refresh for `resolution: DNS`. A snapshot says what a cluster is; this set keeps what a cluster has
+ * (warm pools, resolved addresses, in-flight counts) and carries it across reloads when the cluster's
+ * definition did not change.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Pool } from 'undici';
+import type { Cluster, Endpoint, Snapshot } from '../../snapshot/types.ts';
+import { EndpointPools } from './endpoint-pools.ts';
+import { createLoadBalancer, type LoadBalancer } from './load-balancer.ts';
+
+export class UpstreamEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly pool: Pool;
+  readonly poolKey: string;
+  inFlight = 0;
+  constructor(endpoint: Endpoint, address: string, pool: Pool, poolKey: string) {
+    this.address = address;
+    this.port = endpoint.port;
+    this.weight = endpoint.weight;
+    this.pool = pool;
+    this.poolKey = poolKey;
+  }
+}
+
+export class UpstreamCluster {
+  readonly definition: Cluster;
+  /** Identity of the definition; equal keys mean a reload may keep this runtime as it is. */
+  readonly key: string;
+  /** `servername` to pass with each request so undici never derives SNI from a rewritten Host. */
+  readonly servername: string | undefined;
+  /** Past this many requests in flight the cluster overflows (Envoy's circuit breaker, flag UO). */
+  readonly maxInFlight: number;
+  inFlight = 0;
+  endpoints: readonly UpstreamEndpoint[] = [];
+  #balancer: LoadBalancer<UpstreamEndpoint>;
+  readonly #random: () => number;
+
+  constructor(definition: Cluster, key: string, random: () => number) {
+    this.definition = definition;
+    this.key = key;
+    this.servername = definition.tls?.sni;
+    this.#random = random;
+    this.#balancer = createLoadBalancer(definition.loadBalancer, [], random);
+    const pool = definition.connectionPool;
+    this.maxInFlight = Math.max(1, definition.endpoints.length) * pool.maxConnections + pool.maxPendingRequests;
+  }
+
+  pick(): UpstreamEndpoint | null {
+    return this.#balancer.pick();
+  }
+
+  setEndpoints(endpoints: readonly UpstreamEndpoint[]): void {
+    this.endpoints = endpoints;
+    this.#balancer = createLoadBalancer(this.definition.loadBalancer, endpoints, this.#random);
+  }
+}
+
+export interface PreparedClusters {
+  commit(): void;
+  discard(): void;
+}
+
+export interface UpstreamClustersOptions {
+  readonly random: () => number;
+  /** How often DNS clusters re-resolve (Envoy's `dns_refresh_rate` defaults to 5 s). */
+  readonly dnsRefreshMs?: number;
+}
+
+function definitionKey(cluster: Cluster): string {
+  return JSON.stringify([
+    cluster.endpoints,
+    cluster.resolution,
+    cluster.loadBalancer,
+    cluster.connectionPool,
+    cluster.tls === null ? null : [cluster.tls.sni, cluster.tls.caFile, cluster.tls.ca, cluster.tls.insecureSkipVerify],
+  ]);
+}
+
+export class UpstreamClusters {
+  readonly #pools = new EndpointPools();
+  readonly #random: () => number;
+  readonly #dnsRefreshMs: number;
+  #clusters = new Map<string, UpstreamCluster>();
+  #dnsTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: UpstreamClustersOptions) {
+    this.#random = options.random;
+    this.#dnsRefreshMs = options.dnsRefreshMs ?? 5000;
+  }
+
+  get(name: string): UpstreamCluster | undefined {
+    return this.#clusters.get(name);
+  }
+
+  all(): Iterable<UpstreamCluster> {
+    return this.#clusters.values();
+  }
+
+  /**
+   * Readies the live clusters for `snapshot` without touching the current ones: unchanged clusters are
+   * kept, new ones get endpoints (DNS resolved before this resolves). `commit()` makes them current and
+   * closes the pools only removed clusters used, once their in-flight requests finish; `discard()`
+   * returns what was prepared.
+   */
+  async prepare(snapshot: Snapshot): Promise<PreparedClusters> {
+    const next = new Map<string, UpstreamCluster>();
+    const created: UpstreamCluster[] = [];
+    for (const [name, definition] of snapshot.clusters) {
+      const key = definitionKey(definition);
+      const existing = this.#clusters.get(name);
+      if (existing !== undefined && existing.key === key) {
+        next.set(name, existing);
+      } else {
+        const cluster = new UpstreamCluster(definition, key, this.#random);
+        next.set(name, cluster);
+        created.push(cluster);
+      }
+    }
+    await Promise.all(created.map((cluster) => this.#resolve(cluster)));
+    return {
+      commit: () => {
+        const previous = this.#clusters;
+        this.#clusters = next;
+        for (const [name, cluster] of previous) {
+          if (next.get(name) !== cluster) this.#releaseEndpoints(cluster.endpoints);
+        }
+        this.#scheduleDnsRefresh();
+      },
+      discard: () => {
+        for (const cluster of created) this.#releaseEndpoints(cluster.endpoints);
+      },
+    };
+  }
+
+  async close(graceMs = 0): Promise<void> {
+    if (this.#dnsTimer !== null) clearInterval(this.#dnsTimer);
+    this.#dnsTimer = null;
+    this.#clusters = new Map();
+    await this.#pools.close(graceMs);
+  }
+
+  async #resolve(cluster: UpstreamCluster): Promise<void> {
+    const definition = cluster.definition;
+    const resolved: UpstreamEndpoint[] = [];
+    for (const endpoint of definition.endpoints) {
+      const addresses = definition.resolution === 'DNS' && isIP(endpoint.address) === 0
+        ? await resolveAll(endpoint.address)
+        : [endpoint.address];
+      for (const address of addresses) {
+        const { key, pool } = this.#pools.acquire({
+          address,
+          port: endpoint.port,
+          settings: definition.connectionPool,
+          tls: definition.tls,
+        });
+        resolved.push(new UpstreamEndpoint(endpoint, address, pool, key));
+      }
+    }
+    const old = cluster.endpoints;
+    cluster.setEndpoints(resolved);
+    this.#releaseEndpoints(old);
+  }
+
+  #releaseEndpoints(endpoints: readonly UpstreamEndpoint[]): void {
+    for (const endpoint of endpoints) this.#pools.release(endpoint.poolKey);
+  }
+
+  #scheduleDnsRefresh(): void {
+    const needsDns = [...this.#clusters.values()].some((c) => c.definition.resolution === 'DNS');
+    if (!needsDns) {
+      if (this.#dnsTimer !== null) clearInterval(this.#dnsTimer);
+      this.#dnsTimer = null;
+      return;
+    }
+    if (this.#dnsTimer !== null) return;
+    this.#dnsTimer = setInterval(() => {
+      for (const cluster of this.#clusters.values()) {
+        if (cluster.definition.resolution === 'DNS') void this.#refresh(cluster);
+      }
+    }, this.#dnsRefreshMs);
+    this.#dnsTimer.unref();
+  }
+
+  async #refresh(cluster: UpstreamCluster): Promise<void> {
+    const before = cluster.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
+    const probe = new UpstreamCluster(cluster.definition, cluster.key, this.#random);
+    await this.#resolve(probe);
+    const after = probe.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
+    // Keep the endpoints (and their in-flight counts) unless the answer changed; a cluster that a
+    // reload dropped meanwhile just returns its new pools.
+    if (after === before || this.#clusters.get(cluster.definition.name) !== cluster) {
+      this.#releaseEndpoints(probe.endpoints);
+      return;
+    }
+    const old = cluster.endpoints;
+    cluster.setEndpoints(probe.endpoints);
+    this.#releaseEndpoints(old);
+  }
+}
+
+/** Every address of a name; a failed lookup leaves the cluster without those endpoints (503 UH). */
+async function resolveAll(hostname: string): Promise<string[]> {
+  try {
+    const answers = await lookup(hostname, { all: true });
+    return answers.map((a) => a.address);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Mirror sampling, as Envoy's `shouldShadow`: a pure function of the policy's per-million threshold and
+ * one random draw. A request draws once and every mirror of its route compares against that draw, so a
+ * 5% mirror is always a subset of a 10% mirror on the same route.
+ */
+
+/** Denominator of mirror fractions (Envoy's `FractionalPercent.MILLION`). */
+export const MILLION = 1_000_000;
+
+/** Turns a draw in [0, 1) into an integer in [0, MILLION). */
+export function drawPerMillion(random: () => number): number {
+  return Math.floor(random() * MILLION);
+}
+
+/** Whether a request with `draw` (0..999,999) is mirrored by a policy of `perMillion` (0..1,000,000). */
+export function shouldMirror(perMillion: number, draw: number): boolean {
+  return draw < perMillion;
+}
+
+/** Istio's `percentage.value` (0..100, double) as a per-million numerator. */
+export function percentToPerMillion(percent: number): number {
+  return Math.round(percent * (MILLION / 100));
+}

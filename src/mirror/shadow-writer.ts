@@ -1,0 +1,217 @@
+/**
+ * The mirroring seam, after Envoy's ShadowWriter: the proxy hands over a copy of a request and gets
+ * nothing back, no promise, no callback, no error. The copy goes through the mirror's own connection
+ * pools under its own in-flight cap and timeout; its response is read and thrown away; every outcome
+ * becomes a counter. Nothing here can delay, fail or alter the primary request.
+ */
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { HeaderMap } from '../dataplane/headers.ts';
+import { classifyFailure } from '../dataplane/upstream/failure.ts';
+import type { UpstreamCluster, UpstreamClusters, UpstreamEndpoint } from '../dataplane/upstream/upstream-clusters.ts';
+import type { MirrorPolicy } from '../snapshot/types.ts';
+import { type GatewayCounters, type MirrorCounters, statusClass } from '../stats/counters.ts';
+import { BodyCopyOverflowError, DownstreamAbortedError } from '../dataplane/request-body.ts';
+import { shadowAuthority } from './shadow-authority.ts';
+
+/** One copy to send. `headers` are the primary's upstream headers; the writer sets the shadow Host. */
+export interface ShadowRequest {
+  readonly routeId: string;
+  readonly policy: MirrorPolicy;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: HeaderMap;
+  /** The authority sent to the primary (after any rewrite). */
+  readonly authority: string;
+  readonly body: Readable | null;
+  readonly timeoutMs: number;
+}
+
+export interface ShadowWriterOptions {
+  readonly clusters: UpstreamClusters;
+  readonly counters: GatewayCounters;
+  /** In-flight copies allowed per mirror cluster; more are dropped, not queued. */
+  readonly maxInFlight: () => number;
+}
+
+export class ShadowWriter {
+  readonly #clusters: UpstreamClusters;
+  readonly #counters: GatewayCounters;
+  readonly #maxInFlight: () => number;
+  /** Counters found once per compiled policy, so the hot path does no string keys. */
+  readonly #countersByPolicy = new WeakMap<MirrorPolicy, MirrorCounters>();
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(options: ShadowWriterOptions) {
+    this.#clusters = options.clusters;
+    this.#counters = options.counters;
+    this.#maxInFlight = options.maxInFlight;
+  }
+
+  /** Sends a copy, or drops it and counts why. Returns nothing the caller could wait on. */
+  shadow(request: ShadowRequest): void {
+    const counters = this.#countersFor(request.routeId, request.policy);
+    counters.sampled++;
+    const cluster = this.#clusters.get(request.policy.cluster);
+    if (cluster === undefined) {
+      counters.droppedNoEndpoint++;
+      request.body?.destroy();
+      return;
+    }
+    if (cluster.inFlight >= this.#maxInFlight()) {
+      counters.droppedOverflow++;
+      request.body?.destroy();
+      return;
+    }
+    const endpoint = cluster.pick();
+    if (endpoint === null) {
+      counters.droppedNoEndpoint++;
+      request.body?.destroy();
+      return;
+    }
+    const headers = { ...request.headers };
+    headers.host = request.policy.hostSuffix ? shadowAuthority(request.authority) : request.authority;
+    const exchange = new ShadowExchange(this, cluster, endpoint, counters, request.body);
+    counters.sent++;
+    this.#started(cluster, endpoint, counters);
+    exchange.startTimer(request.timeoutMs);
+    try {
+      endpoint.pool.dispatch(
+        {
+          method: request.method,
+          path: request.path,
+          headers,
+          body: request.body,
+          servername: cluster.servername,
+        } as Dispatcher.DispatchOptions,
+        exchange,
+      );
+    } catch (error) {
+      exchange.onResponseError(null, error as Error);
+    }
+  }
+
+  /** Shadows still in flight across all clusters. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves once no shadow is in flight (or at once when none is). */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #countersFor(routeId: string, policy: MirrorPolicy): MirrorCounters {
+    let counters = this.#countersByPolicy.get(policy);
+    if (counters === undefined) {
+      counters = this.#counters.mirror(routeId, policy.cluster);
+      this.#countersByPolicy.set(policy, counters);
+    }
+    return counters;
+  }
+
+  #started(cluster: UpstreamCluster, endpoint: UpstreamEndpoint, counters: MirrorCounters): void {
+    this.#inFlight++;
+    cluster.inFlight++;
+    endpoint.inFlight++;
+    counters.inFlight++;
+  }
+
+  /** @internal called once per exchange when it ends, however it ends. */
+  finished(cluster: UpstreamCluster, endpoint: UpstreamEndpoint, counters: MirrorCounters): void {
+    this.#inFlight--;
+    cluster.inFlight--;
+    endpoint.inFlight--;
+    counters.inFlight--;
+    if (this.#inFlight === 0 && this.#idle.length > 0) {
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
+
+class ShadowTimeoutError extends Error {
+  readonly code = 'SG_SHADOW_TIMEOUT';
+}
+
+/** undici handler for one copy: reads and discards the response, counts the outcome once. */
+class ShadowExchange implements Dispatcher.DispatchHandler {
+  readonly #writer: ShadowWriter;
+  readonly #cluster: UpstreamCluster;
+  readonly #endpoint: UpstreamEndpoint;
+  readonly #counters: MirrorCounters;
+  readonly #body: Readable | null;
+  #controller: Dispatcher.DispatchController | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #timedOut = false;
+  #done = false;
+  #status = 0;
+
+  constructor(
+    writer: ShadowWriter,
+    cluster: UpstreamCluster,
+    endpoint: UpstreamEndpoint,
+    counters: MirrorCounters,
+    body: Readable | null,
+  ) {
+    this.#writer = writer;
+    this.#cluster = cluster;
+    this.#endpoint = endpoint;
+    this.#counters = counters;
+    this.#body = body;
+  }
+
+  startTimer(timeoutMs: number): void {
+    this.#timer = setTimeout(() => this.#onTimeout(), timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // The timer may have fired while the copy waited for a connection.
+    if (this.#timedOut) controller.abort(new ShadowTimeoutError('shadow request timed out'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (statusCode >= 200) this.#status = statusCode;
+  }
+
+  onResponseData(): void {
+    // Discarded: the shadow's answer never goes anywhere.
+  }
+
+  onResponseEnd(): void {
+    if (this.#done) return;
+    this.#counters.completed[statusClass(this.#status)]++;
+    this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (this.#done) return;
+    const counters = this.#counters;
+    if (this.#timedOut) counters.failedTimeout++;
+    else if (error instanceof BodyCopyOverflowError || this.#body?.errored instanceof BodyCopyOverflowError) {
+      counters.droppedBodyTooLarge++;
+    } else if (error instanceof DownstreamAbortedError || this.#body?.errored instanceof DownstreamAbortedError) {
+      counters.droppedAborted++;
+    } else if (classifyFailure(error, this.#controller !== null) === 'connect') counters.failedConnect++;
+    else counters.failedReset++;
+    this.#finish();
+  }
+
+  #onTimeout(): void {
+    this.#timer = null;
+    this.#timedOut = true;
+    this.#controller?.abort(new ShadowTimeoutError('shadow request timed out'));
+  }
+
+  #finish(): void {
+    this.#done = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#body !== null && !this.#body.destroyed) this.#body.destroy();
+    this.#writer.finished(this.#cluster, this.#endpoint, this.#counters);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Every counter the data plane keeps, in one place. The hot path bumps plain numbers on objects it
+ * looked up once; exporters (metrics, the admin API) read them when asked, so counting costs no more
+ * than an increment.
+ */
+
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
+
+export function statusClass(status: number): StatusClass {
+  if (status >= 500) return '5xx';
+  if (status >= 400) return '4xx';
+  if (status >= 300) return '3xx';
+  if (status >= 200) return '2xx';
+  return '1xx';
+}
+
+export interface ByStatusClass {
+  '1xx': number;
+  '2xx': number;
+  '3xx': number;
+  '4xx': number;
+  '5xx': number;
+}
+
+function byStatusClass(): ByStatusClass {
+  return { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+}
+
+/** Per route and mirror cluster. */
+export interface MirrorCounters {
+  readonly routeId: string;
+  readonly cluster: string;
+  /** Requests the sampling picked for this mirror. */
+  sampled: number;
+  /** Copies handed to an upstream connection. */
+  sent: number;
+  /** Copies that got a whole response, by status class. */
+  completed: ByStatusClass;
+  failedConnect: number;
+  failedReset: number;
+  failedTimeout: number;
+  /** Dropped before sending: over the in-flight cap. */
+  droppedOverflow: number;
+  /** Abandoned: the request body outgrew the copy's buffer. */
+  droppedBodyTooLarge: number;
+  /** Dropped before sending: the cluster has no endpoint. */
+  droppedNoEndpoint: number;
+  /** Dropped before sending: the primary request ended before its body was complete. */
+  droppedAborted: number;
+  inFlight: number;
+}
+
+/** Per upstream cluster (primary traffic only; mirrors count above). */
+export interface UpstreamCounters {
+  readonly cluster: string;
+  requests: number;
+  completed: ByStatusClass;
+  connectFailures: number;
+  timeouts: number;
+  resets: number;
+  overflows: number;
+  retries: number;
+  inFlight: number;
+}
+
+/** Per listener and route, by the status sent downstream. */
+export interface DownstreamCounters {
+  readonly listener: string;
+  readonly routeId: string;
+  requests: number;
+  completed: ByStatusClass;
+}
+
+export class GatewayCounters {
+  readonly #mirror = new Map<string, MirrorCounters>();
+  readonly #upstream = new Map<string, UpstreamCounters>();
+  readonly #downstream = new Map<string, DownstreamCounters>();
+
+  mirror(routeId: string, cluster: string): MirrorCounters {
+    const key = `${routeId} ${cluster}`;
+    let counters = this.#mirror.get(key);
+    if (counters === undefined) {
+      counters = {
+        routeId, cluster, sampled: 0, sent: 0, completed: byStatusClass(), failedConnect: 0, failedReset: 0,
+        failedTimeout: 0, droppedOverflow: 0, droppedBodyTooLarge: 0, droppedNoEndpoint: 0, droppedAborted: 0,
+        inFlight: 0,
+      };
+      this.#mirror.set(key, counters);
+    }
+    return counters;
+  }
+
+  upstream(cluster: string): UpstreamCounters {
+    let counters = this.#upstream.get(cluster);
+    if (counters === undefined) {
+      counters = {
+        cluster, requests: 0, completed: byStatusClass(), connectFailures: 0, timeouts: 0, resets: 0,
+        overflows: 0, retries: 0, inFlight: 0,
+      };
+      this.#upstream.set(cluster, counters);
+    }
+    return counters;
+  }
+
+  downstream(listener: string, routeId: string): DownstreamCounters {
+    const key = `${listener} ${routeId}`;
+    let counters = this.#downstream.get(key);
+    if (counters === undefined) {
+      counters = { listener, routeId, requests: 0, completed: byStatusClass() };
+      this.#downstream.set(key, counters);
+    }
+    return counters;
+  }
+
+  mirrors(): Iterable<Readonly<MirrorCounters>> {
+    return this.#mirror.values();
+  }
+
+  upstreams(): Iterable<Readonly<UpstreamCounters>> {
+    return this.#upstream.values();
+  }
+
+  downstreams(): Iterable<Readonly<DownstreamCounters>> {
+    return this.#downstream.values();
+  }
+}
