@@ -1,0 +1,227 @@
+/**
+ * Gateway servers → listeners, and VirtualService binding → each listener's virtual host table.
+ *
+ * A VirtualService binds to a listener when one of its `gateways` names a Gateway with a server on that
+ * listener and one of its hosts intersects one of that server's hosts; the narrower host of the two is
+ * the virtual host's domain.
+ */
+import type { Listener, ListenerProtocol, Route, SourceRef, TlsServerContext, VirtualHost, VirtualHostTable } from '../../snapshot/types.ts';
+import { intersectHosts, isShortHost, resolveHost, resolveNamespacedName, splitServerHost } from '../names.ts';
+import type { ValidatedGateway, ValidatedVirtualService } from '../schema/validate.ts';
+import { type CompileContext, positionText, sourceRef } from './context.ts';
+
+/** The name of the pseudo-gateway that stands for sidecars; shadowgate has none. */
+export const MESH_GATEWAY = 'mesh';
+
+interface ServerBinding {
+  readonly gateway: ValidatedGateway;
+  readonly index: number;
+  readonly hosts: readonly { readonly namespace: string | null; readonly host: string }[];
+  readonly listener: ListenerBuilder;
+}
+
+interface VirtualHostBuilder {
+  readonly name: string;
+  readonly domains: string[];
+  readonly virtualServices: ValidatedVirtualService[];
+}
+
+interface ListenerBuilder {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: ListenerProtocol;
+  readonly tls: TlsServerContext[];
+  readonly sources: SourceRef[];
+  readonly firstServer: { readonly gateway: ValidatedGateway; readonly index: number };
+  /** Domain → virtual host; several domains may share one (a short host and its FQDN). */
+  readonly byDomain: Map<string, VirtualHostBuilder>;
+  readonly virtualHosts: VirtualHostBuilder[];
+}
+
+/** Listeners under construction plus the Gateway servers VirtualServices bind through. */
+export interface ListenerPlan {
+  readonly listeners: readonly ListenerBuilder[];
+  /** `namespace/name` of each Gateway → its usable servers. */
+  readonly gateways: ReadonlyMap<string, readonly ServerBinding[]>;
+}
+
+/** Builds one listener per (bind address, port) from every Gateway server. */
+export function planListeners(gateways: readonly ValidatedGateway[], ctx: CompileContext): ListenerPlan {
+  const listeners = new Map<string, ListenerBuilder>();
+  const bindings = new Map<string, ServerBinding[]>();
+  for (const gw of gateways) {
+    const servers: ServerBinding[] = [];
+    bindings.set(`${gw.metadata.namespace}/${gw.metadata.name}`, servers);
+    gw.spec.servers.forEach((server, i) => {
+      const at = ['spec', 'servers', i];
+      const protocol = server.port.protocol.toUpperCase();
+      if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
+        ctx.error('UNSUPPORTED_PROTOCOL', gw, [...at, 'port', 'protocol'], `unsupported protocol ${server.port.protocol}: shadowgate serves HTTP and HTTPS`);
+        return;
+      }
+      let tls: TlsServerContext | null = null;
+      const hosts = server.hosts.map((h) => splitServerHost(h, gw.metadata.namespace));
+      if (protocol === 'HTTPS') {
+        tls = serverTls(gw, i, hosts.map((h) => h.host), ctx);
+        if (tls === null) return;
+      } else if (server.tls !== undefined && (server.tls.mode ?? server.tls.serverCertificate ?? server.tls.privateKey) !== undefined) {
+        ctx.warn('TLS_IGNORED', gw, [...at, 'tls'], 'tls settings apply to HTTPS servers only; ignored on this HTTP server');
+      }
+      const address = server.bind ?? '0.0.0.0';
+      const name = `${address}_${server.port.number}`;
+      let listener = listeners.get(name);
+      if (listener === undefined) {
+        listener = {
+          name,
+          address,
+          port: server.port.number,
+          protocol,
+          tls: [],
+          sources: [],
+          firstServer: { gateway: gw, index: i },
+          byDomain: new Map(),
+          virtualHosts: [],
+        };
+        listeners.set(name, listener);
+      } else if (listener.protocol !== protocol) {
+        const other = listener.firstServer;
+        ctx.error(
+          'LISTENER_PROTOCOL_CONFLICT',
+          gw,
+          [...at, 'port', 'protocol'],
+          `${address}:${server.port.number} is already ${listener.protocol} (Gateway ${other.gateway.metadata.namespace}/${other.gateway.metadata.name} at ${positionText(other.gateway, ['spec', 'servers', other.index, 'port', 'protocol'])}); one address and port serve one protocol`,
+        );
+        return;
+      }
+      if (tls !== null) listener.tls.push(tls);
+      listener.sources.push(sourceRef(gw, at));
+      servers.push({ gateway: gw, index: i, hosts, listener });
+    });
+  }
+  return { listeners: [...listeners.values()], gateways: bindings };
+}
+
+function serverTls(gw: ValidatedGateway, i: number, hosts: string[], ctx: CompileContext): TlsServerContext | null {
+  const at = ['spec', 'servers', i, 'tls'];
+  const tls = gw.spec.servers[i]?.tls;
+  if (tls === undefined || tls.mode !== 'SIMPLE' || tls.serverCertificate === undefined || tls.privateKey === undefined) {
+    const mode = tls?.mode !== undefined && tls.mode !== 'SIMPLE' ? ` (tls mode ${tls.mode} is not supported)` : '';
+    ctx.error('TLS_REQUIRED', gw, at, `an HTTPS server needs tls.mode SIMPLE with serverCertificate and privateKey${mode}`);
+    return null;
+  }
+  const cert = ctx.readReferencedFile(gw, [...at, 'serverCertificate'], tls.serverCertificate);
+  const key = ctx.readReferencedFile(gw, [...at, 'privateKey'], tls.privateKey);
+  if (cert === null || key === null) return null;
+  return { hosts, certFile: cert.path, keyFile: key.path, cert: cert.text, key: key.text };
+}
+
+/**
+ * Binds a VirtualService to the listeners its Gateways and hosts select. Returns false when it names no
+ * real Gateway at all (mesh-only), in which case its routes are not compiled.
+ */
+export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPlan, ctx: CompileContext): boolean {
+  const refs = vs.spec.gateways ?? [];
+  if (refs.length === 0) {
+    ctx.warn(
+      'MESH_GATEWAY_IGNORED',
+      vs,
+      ['spec', 'gateways'],
+      'no gateways listed, so this VirtualService applies to the mesh only; shadowgate serves only Gateway-bound routes, so its routes are not served',
+    );
+    return false;
+  }
+  let namesGateway = false;
+  let unknownGateway = false;
+  let bound = false;
+  refs.forEach((ref, i) => {
+    if (ref === MESH_GATEWAY) {
+      ctx.warn('MESH_GATEWAY_IGNORED', vs, ['spec', 'gateways', i], 'the mesh gateway is ignored: shadowgate serves only Gateway-bound routes');
+      return;
+    }
+    namesGateway = true;
+    const key = resolveNamespacedName(ref, vs.metadata.namespace);
+    const servers = plan.gateways.get(key);
+    if (servers === undefined) {
+      ctx.error('UNKNOWN_GATEWAY', vs, ['spec', 'gateways', i], `Gateway ${key} does not exist`);
+      unknownGateway = true;
+      return;
+    }
+    for (const server of servers) {
+      for (const serverHost of server.hosts) {
+        if (serverHost.namespace !== null && serverHost.namespace !== vs.metadata.namespace) continue;
+        for (const vsHost of vs.spec.hosts) {
+          if (bindHost(vs, vsHost, serverHost.host, server.listener)) bound = true;
+        }
+      }
+    }
+  });
+  if (namesGateway && !bound && !unknownGateway) {
+    ctx.warn('VIRTUAL_SERVICE_NOT_BOUND', vs, ['spec', 'hosts'], 'no host of this VirtualService matches a host of the Gateway servers it names, so its routes are not served');
+  }
+  return namesGateway;
+}
+
+function bindHost(vs: ValidatedVirtualService, vsHost: string, serverHost: string, listener: ListenerBuilder): boolean {
+  const written = vsHost.toLowerCase();
+  // A short host stands for itself and for its FQDN in the VirtualService's namespace.
+  const forms = isShortHost(written) ? [written, resolveHost(written, vs.metadata.namespace)] : [written];
+  const domains: string[] = [];
+  for (const form of forms) {
+    const domain = intersectHosts(form, serverHost);
+    if (domain !== null && !domains.includes(domain)) domains.push(domain);
+  }
+  if (domains.length === 0) return false;
+  let vhost = domains.map((d) => listener.byDomain.get(d)).find((v) => v !== undefined);
+  if (vhost === undefined) {
+    vhost = { name: `${domains[0]}:${listener.port}`, domains: [], virtualServices: [] };
+    listener.virtualHosts.push(vhost);
+  }
+  for (const d of domains) {
+    if (listener.byDomain.has(d)) continue;
+    listener.byDomain.set(d, vhost);
+    vhost.domains.push(d);
+  }
+  if (!vhost.virtualServices.includes(vs)) vhost.virtualServices.push(vs);
+  return true;
+}
+
+/** Finishes the listeners: each virtual host gets its VirtualServices' routes, in load order. */
+export function finishListeners(
+  plan: ListenerPlan,
+  routesOf: (vs: ValidatedVirtualService) => readonly Route[],
+  loadOrder: readonly ValidatedVirtualService[],
+): Listener[] {
+  return plan.listeners.map((b) => {
+    const all: VirtualHost[] = b.virtualHosts.map((v) => ({
+      name: v.name,
+      domains: v.domains,
+      routes: [...v.virtualServices].sort((x, y) => loadOrder.indexOf(x) - loadOrder.indexOf(y)).flatMap(routesOf),
+    }));
+    return {
+      name: b.name,
+      address: b.address,
+      port: b.port,
+      protocol: b.protocol,
+      tls: b.protocol === 'HTTPS' ? b.tls : null,
+      virtualHosts: virtualHostTable(all),
+      sources: b.sources,
+    };
+  });
+}
+
+/** Envoy's domain order: exact names, then `*.suffix` longest first, then `*`. */
+export function virtualHostTable(all: readonly VirtualHost[]): VirtualHostTable {
+  const exact = new Map<string, VirtualHost>();
+  const suffixes: { suffix: string; virtualHost: VirtualHost }[] = [];
+  let catchAll: VirtualHost | null = null;
+  for (const vh of all) {
+    for (const domain of vh.domains) {
+      if (domain === '*') catchAll ??= vh;
+      else if (domain.startsWith('*.')) suffixes.push({ suffix: domain.slice(1), virtualHost: vh });
+      else if (!exact.has(domain)) exact.set(domain, vh);
+    }
+  }
+  suffixes.sort((a, b) => b.suffix.length - a.suffix.length);
+  return { all, exact, suffixes, catchAll };
+}

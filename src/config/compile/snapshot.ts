@@ -1,0 +1,182 @@
+/**
+ * The compile step: validated resources → one deep-frozen `Snapshot`. Every problem is collected (the
+ * compile does not stop at the first); the snapshot is `null` when any of them is an error.
+ */
+import { createHash } from 'node:crypto';
+import { deepFreeze } from '../../snapshot/freeze.ts';
+import type { Cluster, MirrorSettings, ProxySettings, Route, Snapshot } from '../../snapshot/types.ts';
+import { hasErrors, type ConfigDiagnostic } from '../diagnostics.ts';
+import type { RawResource } from '../source.ts';
+import {
+  validateResource,
+  type ValidatedDestinationRule,
+  type ValidatedGateway,
+  type ValidatedResource,
+  type ValidatedServiceEntry,
+  type ValidatedVirtualService,
+} from '../schema/validate.ts';
+import { buildCluster } from './clusters.ts';
+import { CompileContext } from './context.ts';
+import { bindVirtualService, finishListeners, planListeners } from './listeners.ts';
+import { applyMirrorOverrides, type MirrorOverride } from './overrides.ts';
+import { compileVirtualServiceRoutes, type ClusterTargets, type CompiledRoute } from './routes.ts';
+import { buildServiceRegistry, type ServiceRegistry } from './services.ts';
+
+export const DEFAULT_MIRROR_SETTINGS: MirrorSettings = {
+  maxBodyBytes: 8 * 1024 * 1024,
+  defaultTimeoutMs: 10_000,
+  maxInFlight: 1000,
+};
+
+export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
+  retryBufferBytes: 1024 * 1024,
+};
+
+export interface CompileOptions {
+  readonly mirror?: Partial<MirrorSettings>;
+  readonly proxy?: Partial<ProxySettings>;
+  /** Route id → replacement for that route's mirrors. */
+  readonly overrides?: ReadonlyMap<string, MirrorOverride>;
+  /** Clock for `loadedAt` (tests inject one). */
+  readonly now?: () => Date;
+}
+
+export interface CompileResult {
+  /** `null` when any diagnostic is an error. */
+  readonly snapshot: Snapshot | null;
+  readonly diagnostics: ConfigDiagnostic[];
+  /** The service registry the snapshot was checked against; `validateMirrorOverride` takes it. */
+  readonly services: ServiceRegistry;
+}
+
+/** Compiles resources (raw ones are shape-checked first) into a snapshot. */
+export function compileSnapshot(resources: readonly (RawResource | ValidatedResource)[], options: CompileOptions = {}): CompileResult {
+  const ctx = new CompileContext();
+  const validated: ValidatedResource[] = [];
+  for (const r of resources) {
+    if ('validated' in r && r.validated === true) {
+      validated.push(r as ValidatedResource);
+      continue;
+    }
+    const result = validateResource(r);
+    ctx.diagnostics.push(...result.diagnostics);
+    if (result.resource !== null) validated.push(result.resource);
+  }
+  const ofKind = <K extends ValidatedResource['kind']>(kind: K) =>
+    validated.filter((r): r is Extract<ValidatedResource, { kind: K }> => r.kind === kind);
+  const gateways: ValidatedGateway[] = ofKind('Gateway');
+  const virtualServices: ValidatedVirtualService[] = ofKind('VirtualService');
+  const serviceEntries: ValidatedServiceEntry[] = ofKind('ServiceEntry');
+  const destinationRules: ValidatedDestinationRule[] = ofKind('DestinationRule');
+
+  const mirror = settings('mirror', DEFAULT_MIRROR_SETTINGS, options.mirror, ctx.diagnostics);
+  const proxy = settings('proxy', DEFAULT_PROXY_SETTINGS, options.proxy, ctx.diagnostics);
+
+  const services = buildServiceRegistry(serviceEntries, destinationRules, ctx);
+  const plan = planListeners(gateways, ctx);
+  if (plan.listeners.length === 0) {
+    ctx.diagnostics.push({
+      severity: 'warning',
+      file: resources[0]?.source.file ?? '',
+      line: 0,
+      column: 0,
+      kind: '',
+      namespace: '',
+      name: '',
+      field: '',
+      message: 'no Gateway server is defined, so shadowgate will not listen on any port',
+      code: 'NO_LISTENERS',
+    });
+  }
+
+  const targets: ClusterTargets = new Map();
+  const routesByVs = new Map<ValidatedVirtualService, CompiledRoute[]>();
+  const routesById = new Map<string, CompiledRoute>();
+  for (const vs of virtualServices) {
+    if (!bindVirtualService(vs, plan, ctx)) continue;
+    const routes = compileVirtualServiceRoutes(vs, services, targets, ctx);
+    routesByVs.set(vs, routes);
+    for (const r of routes) if (!routesById.has(r.route.id)) routesById.set(r.route.id, r);
+  }
+  if (options.overrides !== undefined) {
+    applyMirrorOverrides(options.overrides, routesById, services, targets, ctx.diagnostics);
+  }
+
+  const clusters = new Map<string, Cluster>();
+  for (const target of targets.values()) clusters.set(target.name, buildCluster(target, ctx));
+
+  const listeners = finishListeners(plan, (vs) => (routesByVs.get(vs) ?? []).map((r) => r.route as Route), virtualServices);
+
+  const diagnostics = ctx.diagnostics;
+  if (hasErrors(diagnostics)) return { snapshot: null, diagnostics, services };
+  const snapshot: Snapshot = {
+    version: snapshotVersion(validated, ctx.fileDigests, options, mirror, proxy),
+    loadedAt: (options.now?.() ?? new Date()).toISOString(),
+    listeners,
+    clusters,
+    mirror,
+    proxy,
+  };
+  return { snapshot: deepFreeze(snapshot), diagnostics, services };
+}
+
+function settings<T extends object>(
+  name: string,
+  defaults: T,
+  given: Partial<T> | undefined,
+  diagnostics: ConfigDiagnostic[],
+): T {
+  const out = { ...defaults };
+  for (const [key, value] of Object.entries(given ?? {})) {
+    if (!(key in defaults)) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      diagnostics.push({
+        severity: 'error',
+        file: '<options>',
+        line: 0,
+        column: 0,
+        kind: '',
+        namespace: '',
+        name: '',
+        field: `${name}.${key}`,
+        message: `must be a non-negative number (got ${String(value)})`,
+        code: 'INVALID_OPTION',
+      });
+      continue;
+    }
+    (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
+/**
+ * sha256 (first 12 hex characters) of a canonical JSON of the validated resources in load order, the
+ * contents of the certificate files they name, the settings and the overrides: anything that changes
+ * the snapshot changes the version.
+ */
+function snapshotVersion(
+  resources: readonly ValidatedResource[],
+  fileDigests: ReadonlyMap<string, string>,
+  options: CompileOptions,
+  mirror: MirrorSettings,
+  proxy: ProxySettings,
+): string {
+  const payload = {
+    resources: resources.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: r.metadata, spec: r.spec })),
+    files: [...fileDigests.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    mirror,
+    proxy,
+    overrides: [...(options.overrides ?? new Map<string, MirrorOverride>()).entries()],
+  };
+  return createHash('sha256').update(canonicalJson(payload)).digest('hex').slice(0, 12);
+}
+
+/** JSON with object keys sorted, so equal content hashes equally whatever the key order in YAML. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

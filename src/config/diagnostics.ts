@@ -1,0 +1,106 @@
+/**
+ * Config diagnostics: every problem found while loading, shape-checking or compiling configuration is a
+ * value with a stable code, a position in the YAML and the field path it is about. Nothing here throws
+ * for a config problem; callers decide whether errors block a reload.
+ */
+
+/** Every diagnostic code shadowgate emits, with a one-line description (the docs list these). */
+export const DIAGNOSTIC_CODES = {
+  READ_FAILED: 'A config path could not be read (missing file or directory, no permission).',
+  YAML_SYNTAX: 'A YAML or JSON document does not parse.',
+  YAML_WARNING: 'The YAML parser warned about a document (for example an unresolved tag).',
+  INVALID_RESOURCE: 'A document is not a resource: apiVersion, kind, metadata.name or spec is missing or malformed.',
+  UNSUPPORTED_KIND: 'A resource kind or apiVersion shadowgate does not read (for example a Kubernetes Service); skipped.',
+  DUPLICATE_RESOURCE: 'Two resources share kind, namespace and name.',
+  UNKNOWN_FIELD: 'A field that is not part of the resource schema; ignored.',
+  UNSUPPORTED_FIELD: 'A known Istio field that shadowgate does not implement; ignored.',
+  INVALID_FIELD: 'A field has the wrong type or an out-of-range value.',
+  STRING_MATCH_ONE_OF: 'A StringMatch must set exactly one of exact, prefix or regex.',
+  INVALID_DURATION: 'A duration is not of the form 5s, 100ms, 1.5s, 1m or 1h.',
+  INVALID_REGEX: 'A regular expression does not compile.',
+  PERCENTAGE_RANGE: 'A percentage is outside 0..100.',
+  UNSUPPORTED_PROTOCOL: 'A Gateway server protocol other than HTTP or HTTPS.',
+  UNSUPPORTED_VALUE: 'A known Istio enum value that shadowgate does not implement (PASSTHROUGH load balancing, resolution NONE, TLS modes other than SIMPLE/DISABLE).',
+  DEPRECATED_VALUE: 'A deprecated Istio value that is accepted under its current name.',
+  TLS_REQUIRED: 'An HTTPS Gateway server needs tls.mode SIMPLE with serverCertificate and privateKey.',
+  TLS_IGNORED: 'A tls block on a plain HTTP Gateway server; ignored.',
+  FILE_READ: 'A certificate or key file named in the config could not be read.',
+  LISTENER_PROTOCOL_CONFLICT: 'Two Gateway servers on one address and port declare different protocols.',
+  NO_LISTENERS: 'No Gateway server exists, so nothing will listen.',
+  UNKNOWN_GATEWAY: 'A VirtualService names a Gateway that does not exist.',
+  MESH_GATEWAY_IGNORED: 'A VirtualService bound to the mesh: shadowgate serves only Gateway-bound routes.',
+  VIRTUAL_SERVICE_NOT_BOUND: 'None of a VirtualService hosts matches a host of the Gateways it names.',
+  DUPLICATE_ROUTE_NAME: 'Two http routes of one VirtualService share a name, so route ids would collide.',
+  NO_ROUTE_DESTINATION: 'An http route has no route[] destinations.',
+  WEIGHT_SUM: 'The weights of a route with several destinations do not sum to 100.',
+  REWRITE_CONFLICT: 'rewrite.uri and rewrite.uriRegexRewrite are both set.',
+  UNKNOWN_HOST: 'A destination host does not resolve to any ServiceEntry.',
+  MULTI_PORT_NEEDS_PORT: 'A destination omits the port but its service has several ports.',
+  UNKNOWN_PORT: 'A destination port is not a port of its service.',
+  UNKNOWN_SUBSET: 'A destination subset is not defined by any DestinationRule for that host.',
+  MIRROR_PROTOCOL: 'A mirror destination port is not HTTP or HTTPS.',
+  MIRROR_CONFLICT: 'mirror and mirrors, or mirrorPercentage and mirrors, are both set.',
+  MIRROR_PERCENTAGE_UNUSED: 'mirrorPercentage is set without mirror; ignored.',
+  INVALID_ANNOTATION: 'A shadowgate.io annotation has a value shadowgate does not understand.',
+  DUPLICATE_SERVICE_HOST: 'Two ServiceEntries declare the same host; the first one loaded wins.',
+  DUPLICATE_PORT: 'A ServiceEntry declares the same port number or name twice.',
+  STATIC_ENDPOINTS: 'A STATIC ServiceEntry needs endpoints whose addresses are IP addresses.',
+  DUPLICATE_DESTINATION_RULE: 'Two DestinationRules target the same host; the first one loaded wins.',
+  DUPLICATE_SUBSET: 'A DestinationRule defines the same subset name twice.',
+  EMPTY_SUBSET: 'A subset selects no endpoints of its service, so its cluster has none.',
+  UNKNOWN_ROUTE: 'A mirror override names a route id that is not in the config; ignored.',
+  INVALID_OPTION: 'A compile option (mirror or proxy settings) is not a non-negative number.',
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+export type Severity = 'error' | 'warning';
+
+/** One problem in the config, pointing at the file, line and field it is about. */
+export interface ConfigDiagnostic {
+  readonly severity: Severity;
+  readonly file: string;
+  /** 1-based; 0 when the problem has no position (for example an unreadable path). */
+  readonly line: number;
+  readonly column: number;
+  /** Resource kind, namespace and name; empty strings when the problem is not inside a resource. */
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** Field path such as `spec.http[0].mirrorPercentage.value`; empty for whole-document problems. */
+  readonly field: string;
+  readonly message: string;
+  readonly code: DiagnosticCode;
+}
+
+/**
+ * One line per diagnostic, compiler style:
+ * `gateway.yaml:14:9 error VirtualService default/httpbin spec.http[0].mirror.port: message [CODE]`.
+ */
+export function formatDiagnostic(d: ConfigDiagnostic): string {
+  const position = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
+  const resource = d.kind !== '' ? ` ${d.kind} ${d.namespace}/${d.name}` : '';
+  const field = d.field !== '' ? ` ${d.field}:` : ':';
+  return `${position} ${d.severity}${resource}${field} ${d.message} [${d.code}]`;
+}
+
+/** Whether any diagnostic is an error (a snapshot is only built when none is). */
+export function hasErrors(diagnostics: readonly ConfigDiagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** A path into a resource document: object keys and array indexes, e.g. `['spec', 'http', 0, 'route']`. */
+export type FieldPath = readonly (string | number)[];
+
+const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
+
+/** Renders a field path as `spec.http[0].mirror.port`; keys that are not identifiers are quoted. */
+export function formatFieldPath(path: FieldPath): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (IDENTIFIER.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}

@@ -1,0 +1,240 @@
+/**
+ * Loading: files and directories of YAML/JSON into raw Istio resources with positions. Problems are
+ * returned as diagnostics; nothing here throws for bad config.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { ConfigDiagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
+import {
+  ISTIO_API_VERSIONS,
+  nodeLocator,
+  RESOURCE_KINDS,
+  resourceDiagnostic,
+  type Position,
+  type RawResource,
+  type ResourceKind,
+  type ResourceSource,
+} from './source.ts';
+
+export interface LoadResult {
+  readonly resources: RawResource[];
+  readonly diagnostics: ConfigDiagnostic[];
+}
+
+const CONFIG_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/**
+ * Reads every resource from `paths`: files, or directories (their `.yaml`, `.yml` and `.json` files,
+ * sorted by name, not recursive). Multi-document YAML and `kind: List` are expanded. Kinds other than
+ * Gateway, VirtualService, DestinationRule and ServiceEntry are skipped with a warning.
+ */
+export async function loadResources(paths: readonly string[]): Promise<LoadResult> {
+  const diagnostics: ConfigDiagnostic[] = [];
+  const resources: RawResource[] = [];
+  const seen = new Map<string, RawResource>();
+  for (const file of await expandPaths(paths, diagnostics)) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      diagnostics.push(fileDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
+      continue;
+    }
+    for (const resource of parseResources(file, text, diagnostics)) {
+      const key = `${resource.kind}/${resource.metadata.namespace}/${resource.metadata.name}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        const at = first.source.locate(['metadata', 'name']);
+        diagnostics.push(
+          resourceDiagnostic(
+            'error',
+            'DUPLICATE_RESOURCE',
+            resource,
+            ['metadata', 'name'],
+            `${resource.kind} ${resource.metadata.namespace}/${resource.metadata.name} is already defined at ${first.source.file}:${at.line}:${at.column}`,
+          ),
+        );
+        continue;
+      }
+      seen.set(key, resource);
+      resources.push(resource);
+    }
+  }
+  return { resources, diagnostics };
+}
+
+/**
+ * Parses one file's text into resources. Exported so tests and other config sources can parse text
+ * that does not live on disk; `file` is only used in positions.
+ */
+export function parseResources(file: string, text: string, diagnostics: ConfigDiagnostic[]): RawResource[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter });
+  if (!Array.isArray(docs)) return []; // an empty stream
+  const out: RawResource[] = [];
+  docs.forEach((doc, docIndex) => {
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        const position = lineCounter.linePos(error.pos[0]);
+        diagnostics.push(
+          fileDiagnostic('error', 'YAML_SYNTAX', file, { line: position.line, column: position.col }, firstLine(error.message)),
+        );
+      }
+      return;
+    }
+    for (const warning of doc.warnings) {
+      const position = lineCounter.linePos(warning.pos[0]);
+      diagnostics.push(
+        fileDiagnostic('warning', 'YAML_WARNING', file, { line: position.line, column: position.col }, firstLine(warning.message)),
+      );
+    }
+    if (doc.contents === null) return;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      diagnostics.push(fileDiagnostic('error', 'YAML_SYNTAX', file, null, errorText(err)));
+      return;
+    }
+    if (value === null || value === undefined) return;
+    if (isRecord(value) && value['kind'] === 'List' && Array.isArray(value['items'])) {
+      const itemsNode = listItemsNode(doc);
+      value['items'].forEach((item: unknown, i: number) => {
+        const node = (itemsNode?.items[i] as Node | undefined) ?? null;
+        const resource = toResource(item, file, docIndex, nodeLocator(node, lineCounter), diagnostics);
+        if (resource !== null) out.push(resource);
+      });
+      return;
+    }
+    const resource = toResource(value, file, docIndex, nodeLocator(doc.contents as Node, lineCounter), diagnostics);
+    if (resource !== null) out.push(resource);
+  });
+  return out;
+}
+
+function listItemsNode(doc: Document): { items: unknown[] } | null {
+  const contents = doc.contents;
+  if (!isMap(contents)) return null;
+  const items = contents.get('items', true);
+  return isSeq(items) ? items : null;
+}
+
+function toResource(
+  value: unknown,
+  file: string,
+  docIndex: number,
+  locate: (p: readonly (string | number)[]) => Position,
+  diagnostics: ConfigDiagnostic[],
+): RawResource | null {
+  const source: ResourceSource = { file, docIndex, locate };
+  const at = (p: readonly (string | number)[]) => source.locate(p);
+  if (!isRecord(value)) {
+    diagnostics.push(fileDiagnostic('error', 'INVALID_RESOURCE', file, at([]), 'a document must be a mapping with apiVersion, kind, metadata and spec'));
+    return null;
+  }
+  const { apiVersion, kind, metadata, spec } = value;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
+    diagnostics.push(fileDiagnostic('error', 'INVALID_RESOURCE', file, at([]), 'a resource needs string apiVersion and kind'));
+    return null;
+  }
+  const meta = isRecord(metadata) ? metadata : {};
+  const name = typeof meta['name'] === 'string' ? meta['name'] : '';
+  const namespace = typeof meta['namespace'] === 'string' && meta['namespace'] !== '' ? meta['namespace'] : 'default';
+  const identity = { kind, metadata: { name, namespace }, source };
+  if (!(RESOURCE_KINDS as readonly string[]).includes(kind) || !(ISTIO_API_VERSIONS as readonly string[]).includes(apiVersion)) {
+    diagnostics.push(
+      resourceDiagnostic('warning', 'UNSUPPORTED_KIND', identity, ['kind'], `${apiVersion} ${kind} is not read by shadowgate; skipped`),
+    );
+    return null;
+  }
+  if (name === '') {
+    diagnostics.push(resourceDiagnostic('error', 'INVALID_RESOURCE', identity, ['metadata', 'name'], 'metadata.name must be a non-empty string'));
+    return null;
+  }
+  if (!isRecord(spec)) {
+    diagnostics.push(resourceDiagnostic('error', 'INVALID_RESOURCE', identity, ['spec'], 'spec must be a mapping'));
+    return null;
+  }
+  const annotations: Record<string, string> = {};
+  if (isRecord(meta['annotations'])) {
+    for (const [key, v] of Object.entries(meta['annotations'])) {
+      // Kubernetes annotation values are strings; an unquoted `false` or `1` is read as its text.
+      if (v !== null && v !== undefined) annotations[key] = typeof v === 'string' ? v : String(v);
+    }
+  }
+  return {
+    apiVersion,
+    kind: kind as ResourceKind,
+    metadata: { name, namespace, annotations },
+    spec,
+    source,
+  };
+}
+
+async function expandPaths(paths: readonly string[], diagnostics: ConfigDiagnostic[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of paths) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(p)).isDirectory();
+    } catch (err) {
+      diagnostics.push(fileDiagnostic('error', 'READ_FAILED', p, null, `cannot read ${p}: ${errorText(err)}`));
+      continue;
+    }
+    if (!isDirectory) {
+      files.push(p);
+      continue;
+    }
+    try {
+      const entries = await readdir(p, { withFileTypes: true });
+      const names = entries
+        .filter((e) => !e.isDirectory() && CONFIG_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
+        .map((e) => e.name)
+        .sort();
+      for (const name of names) files.push(path.join(p, name));
+    } catch (err) {
+      diagnostics.push(fileDiagnostic('error', 'READ_FAILED', p, null, `cannot read directory ${p}: ${errorText(err)}`));
+    }
+  }
+  return files;
+}
+
+function fileDiagnostic(
+  severity: Severity,
+  code: DiagnosticCode,
+  file: string,
+  position: Position | null,
+  message: string,
+): ConfigDiagnostic {
+  return {
+    severity,
+    file,
+    line: position?.line ?? 0,
+    column: position?.column ?? 0,
+    kind: '',
+    namespace: '',
+    name: '',
+    field: '',
+    message,
+    code,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function errorText(err: unknown): string {
+  if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
+    const code = err.code;
+    if (code === 'ENOENT') return 'no such file or directory';
+    if (code === 'EACCES') return 'permission denied';
+    return code;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

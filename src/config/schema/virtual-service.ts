@@ -1,0 +1,60 @@
+/** VirtualService spec schema: the http routes, including the mirror fields. */
+import { z } from 'zod';
+import { destination, duration, headers, percent, stringMatch } from './common.ts';
+
+const matchRequest = z.strictObject({
+  name: z.string().optional(),
+  uri: stringMatch.optional(),
+  method: stringMatch.optional(),
+  authority: stringMatch.optional(),
+  headers: z.record(z.string(), stringMatch).optional(),
+  withoutHeaders: z.record(z.string(), stringMatch).optional(),
+  queryParams: z.record(z.string(), stringMatch).optional(),
+  ignoreUriCase: z.boolean().optional(),
+});
+
+const routeDestination = z.strictObject({
+  destination,
+  weight: z.int().min(0).optional(),
+  headers: headers.optional(),
+});
+
+const rewrite = z.strictObject({
+  uri: z.string().optional(),
+  authority: z.string().optional(),
+  uriRegexRewrite: z.strictObject({ match: z.string(), rewrite: z.string() }).optional(),
+});
+
+const retries = z.strictObject({
+  attempts: z.int().min(0).optional(),
+  perTryTimeout: duration.optional(),
+  retryOn: z.string().optional(),
+});
+
+const mirrorPolicy = z.strictObject({
+  destination,
+  percentage: percent.optional(),
+});
+
+const httpRoute = z.strictObject({
+  name: z.string().min(1).optional(),
+  match: z.array(matchRequest).optional(),
+  route: z.array(routeDestination).optional(),
+  rewrite: rewrite.optional(),
+  timeout: duration.optional(),
+  retries: retries.optional(),
+  headers: headers.optional(),
+  mirror: destination.optional(),
+  mirrorPercentage: percent.optional(),
+  mirrors: z.array(mirrorPolicy).optional(),
+});
+
+export const virtualServiceSpec = z.strictObject({
+  hosts: z.array(z.string().min(1)).min(1),
+  gateways: z.array(z.string().min(1)).optional(),
+  http: z.array(httpRoute).optional(),
+});
+
+export type VirtualServiceSpec = z.infer<typeof virtualServiceSpec>;
+export type HttpRouteSpec = z.infer<typeof httpRoute>;
+export type MatchRequestSpec = z.infer<typeof matchRequest>;

@@ -1,0 +1,124 @@
+/**
+ * Raw resources as read from YAML, and the positions that let every diagnostic point at a line.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import {
+  formatFieldPath,
+  type ConfigDiagnostic,
+  type DiagnosticCode,
+  type FieldPath,
+  type Severity,
+} from './diagnostics.ts';
+
+export const RESOURCE_KINDS = ['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry'] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export const ISTIO_API_VERSIONS = [
+  'networking.istio.io/v1alpha3',
+  'networking.istio.io/v1beta1',
+  'networking.istio.io/v1',
+] as const;
+
+/** A 1-based line and column. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Where a resource was read from. */
+export interface ResourceSource {
+  readonly file: string;
+  /** Index of the YAML document within the file (0-based). */
+  readonly docIndex: number;
+  /**
+   * Position of the deepest node that exists along `path` (relative to the resource, e.g.
+   * `['spec', 'http', 0, 'mirror', 'port']`). A map entry is located at its key.
+   */
+  locate(path: FieldPath): Position;
+}
+
+export interface ResourceMetadata {
+  readonly name: string;
+  /** `default` when the document sets none. */
+  readonly namespace: string;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** One Istio resource as loaded, before its spec is shape-checked. */
+export interface RawResource {
+  readonly apiVersion: string;
+  readonly kind: ResourceKind;
+  readonly metadata: ResourceMetadata;
+  readonly spec: unknown;
+  readonly source: ResourceSource;
+}
+
+/** The part of a resource a diagnostic needs to point at it. */
+export interface ResourceIdentity {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly source: ResourceSource;
+}
+
+/** Builds a diagnostic about a field of a resource, located through the resource's source. */
+export function resourceDiagnostic(
+  severity: Severity,
+  code: DiagnosticCode,
+  resource: ResourceIdentity,
+  path: FieldPath,
+  message: string,
+): ConfigDiagnostic {
+  const { line, column } = resource.source.locate(path);
+  return {
+    severity,
+    file: resource.source.file,
+    line,
+    column,
+    kind: resource.kind,
+    namespace: resource.metadata.namespace,
+    name: resource.metadata.name,
+    field: formatFieldPath(path),
+    message,
+    code,
+  };
+}
+
+/**
+ * Makes a `locate` function over a parsed YAML node. `root` is the resource's own node (the document
+ * contents, or an item of a `kind: List`).
+ */
+export function nodeLocator(root: Node | null, lineCounter: LineCounter): (path: FieldPath) => Position {
+  const at = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  return (path) => {
+    let node: unknown = root;
+    let best: Position = rangeStart(root) !== null ? at(rangeStart(root)!) : { line: 1, column: 1 };
+    for (const part of path) {
+      if (isAlias(node)) break;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+        if (pair === undefined) break;
+        const keyStart = rangeStart(pair.key);
+        if (keyStart !== null) best = at(keyStart);
+        node = pair.value;
+      } else if (isSeq(node) && typeof part === 'number') {
+        const item = node.items[part];
+        if (item === undefined) break;
+        const start = rangeStart(item);
+        if (start !== null) best = at(start);
+        node = item;
+      } else {
+        break;
+      }
+    }
+    return best;
+  };
+}
+
+function rangeStart(node: unknown): number | null {
+  if (node === null || typeof node !== 'object') return null;
+  const range = (node as { range?: readonly number[] | null }).range;
+  return range?.[0] ?? null;
+}
