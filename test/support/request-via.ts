@@ -35,7 +35,8 @@ export interface ViaResponse {
  */
 export function testAgent(t: AfterHook, options: Agent.Options = {}): Agent {
   const agent = new Agent({ keepAliveTimeout: 10_000, ...options });
-  t.after(() => agent.close());
+  // A test may close its agent itself (e.g. before stopping a gateway); closing twice would reject.
+  t.after(() => (agent.closed || agent.destroyed ? undefined : agent.close()));
   return agent;
 }
 

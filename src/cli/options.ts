@@ -1,0 +1,36 @@
+/** Parsers for numeric options: a bad value is a usage error (exit 2), reported by commander. */
+import { InvalidArgumentError } from 'commander';
+
+/** An integer >= 0, such as a byte count or a millisecond timeout. */
+export function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) {
+    throw new InvalidArgumentError('expected a whole number >= 0.');
+  }
+  return n;
+}
+
+/** A TCP port, 0..65535 (0 asks the OS for a free one). */
+export function portNumber(value: string): number {
+  const n = nonNegativeInteger(value);
+  if (n > 65_535) throw new InvalidArgumentError('expected a port number 0..65535.');
+  return n;
+}
+
+/** A percentage 0..100, fractions allowed (as Istio's `mirrorPercentage.value`). */
+export function percentage(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) {
+    throw new InvalidArgumentError('expected a percentage between 0 and 100.');
+  }
+  return n;
+}
+
+/** A number of seconds > 0, fractions allowed. */
+export function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError('expected a number of seconds > 0.');
+  }
+  return n;
+}

@@ -1,0 +1,62 @@
+/** `shadowgate run`: refuses bad config, reports bind failures, serves, and stops cleanly on SIGTERM. */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { DEMO_HOST } from '../../src/demo/demo-config.ts';
+import { requestVia, runCli, startEchoService, testAgent, waitFor, writeConfig } from '../support/index.ts';
+import { configWithUnknownSubset, validConfig } from './fixtures.ts';
+
+test('run refuses to start on config errors (exit 1) and prints them', async () => {
+  const { file } = writeConfig(configWithUnknownSubset().yaml);
+  const result = await runCli(['run', '-c', file]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /UNKNOWN_SUBSET/);
+  assert.match(result.stderr, /refusing to start, the config has 1 error/);
+});
+
+test('run exits 3 when the listener port is taken', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const { port } = blocker.address() as AddressInfo;
+  const { file } = writeConfig(validConfig({ gatewayPort: port }));
+  const result = await runCli(['run', '-c', file]);
+  assert.equal(result.code, 3, result.stdout + result.stderr);
+  assert.match(result.stderr, /could not start: .*EADDRINUSE/);
+});
+
+test('run serves the config, mirrors, and exits 0 on SIGTERM', async (t) => {
+  const primary = await startEchoService({ name: 'primary' });
+  const shadow = await startEchoService({ name: 'shadow' });
+  t.after(() => Promise.all([primary.close(), shadow.close()]));
+  const { file } = writeConfig(
+    validConfig({ primaryPort: primary.port, shadowPort: shadow.port, percentage: 100 }),
+  );
+
+  let gatewayUrl: string | null = null;
+  let output = '';
+  let child: ChildProcess | null = null;
+  const exited = runCli(['run', '-c', file, '--mirror-timeout', '2000'], {
+    onStdout(chunk, process) {
+      child = process;
+      output += chunk;
+      gatewayUrl ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? null;
+    },
+  });
+  const url = await waitFor(() => gatewayUrl, { timeoutMs: 15_000, description: 'run prints its listener' });
+
+  const agent = testAgent(t);
+  const res = await requestVia(`${url}/headers`, { agent, host: DEMO_HOST });
+  assert.equal(res.status, 200);
+  assert.equal(primary.count, 1);
+  await waitFor(() => shadow.count === 1, { description: 'the shadow received the copy' });
+  assert.equal(shadow.last?.headers.host, `${DEMO_HOST}-shadow`);
+
+  assert.ok(child !== null);
+  (child as ChildProcess).kill('SIGTERM');
+  const result = await exited;
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /received SIGTERM, draining and shutting down\nstopped\n$/);
+});

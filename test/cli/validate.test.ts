@@ -1,0 +1,66 @@
+/** `shadowgate validate` and the CLI's usage handling, run as a user would (a child process). */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { runCli, writeConfig } from '../support/index.ts';
+import { configWithUnknownSubset, validConfig } from './fixtures.ts';
+
+test('validate exits 0 on a valid config and says so on stdout', async () => {
+  const { file } = writeConfig(validConfig());
+  const result = await runCli(['validate', '-c', file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /config is valid: 1 listener\(s\), \d+ cluster\(s\); 0 errors, 0 warnings/);
+  assert.equal(result.stderr, '');
+});
+
+test('validate exits 1 on an invalid config, naming file:line and the field', async () => {
+  const { yaml, line } = configWithUnknownSubset();
+  const { file } = writeConfig(yaml);
+  const result = await runCli(['validate', '-c', file]);
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  const diagnostic = result.stderr.split('\n').find((l) => l.includes('UNKNOWN_SUBSET'));
+  assert.ok(diagnostic, result.stderr);
+  assert.ok(diagnostic.startsWith(`${file}:${line}:`), diagnostic);
+  assert.match(diagnostic, / error VirtualService demo\/httpbin spec\.http\[0\]\.route\[0\]\.destination\.subset: /);
+  assert.match(result.stderr, /config is invalid: 1 error, 0 warnings/);
+  assert.equal(result.stdout, '');
+});
+
+test('validate prints warnings but still exits 0', async () => {
+  const yaml = validConfig().replace('  gateways:\n', '  someUnknownField: true\n  gateways:\n');
+  const { file } = writeConfig(yaml);
+  const result = await runCli(['validate', '-c', file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, / warning VirtualService demo\/httpbin spec\.someUnknownField: .*\[UNKNOWN_FIELD\]/);
+  assert.match(result.stdout, /0 errors, 1 warning$/m);
+});
+
+test('validate reads several -c paths, and a missing file is a config error', async () => {
+  const { file } = writeConfig(validConfig());
+  const result = await runCli(['validate', '-c', file, '-c', `${file}.missing`]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /READ_FAILED/);
+});
+
+test('usage errors exit 2: no command, unknown option, missing -c, bad number', async () => {
+  assert.equal((await runCli([])).code, 2);
+  const unknown = await runCli(['validate', '-c', 'x.yaml', '--nope']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option '--nope'/);
+  assert.equal((await runCli(['validate'])).code, 2);
+  assert.equal((await runCli(['run', '-c', 'x.yaml', '--mirror-timeout', 'soon'])).code, 2);
+  assert.equal((await runCli(['demo', '--percentage', '150'])).code, 2);
+  assert.equal((await runCli(['launch'])).code, 2);
+});
+
+test('--help documents the exit codes and exits 0; --version prints package.json version', async () => {
+  for (const args of [['--help'], ['run', '--help'], ['validate', '--help'], ['demo', '--help']]) {
+    const result = await runCli(args);
+    assert.equal(result.code, 0, args.join(' '));
+    assert.match(result.stdout, /Exit codes:[\s\S]*1 {2}invalid configuration[\s\S]*3 {2}runtime failure/, args.join(' '));
+  }
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const version = await runCli(['--version']);
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout.trim(), pkg.version);
+});
