@@ -1,4 +1,4 @@
-/** The failure-injecting upstreams behave as the data-plane tests rely on. */
+/** The failure-injecting upstreams, polling and config files behave as the data-plane tests rely on. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deadPort, requestVia, resettingServer, slowServer, waitFor, writeConfig } from './index.ts';

@@ -3,6 +3,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
+import { HEADERS_UNDICI_WONT_SEND, rawHeadersRequest } from './raw-headers-request.ts';
 
 /** The part of node:test's TestContext this module needs. */
 interface AfterHook {
@@ -40,28 +41,42 @@ export function testAgent(t: AfterHook, options: Agent.Options = {}): Agent {
   return agent;
 }
 
-/** Sends one request and reads the whole response body. Connection errors reject, as undici's do. */
+/**
+ * Sends one request and reads the whole response body. Connection errors reject, as undici's do.
+ * A request with a header undici will not send as given (`Connection` with tokens, `Keep-Alive`,
+ * `Transfer-Encoding`, `Upgrade`, `Expect`) goes through node:http on a fresh connection instead, so
+ * the header reaches the server exactly as written; `agent` is not used for it.
+ */
 export async function requestVia(url: string | URL, options: RequestViaOptions = {}): Promise<ViaResponse> {
-  const ownAgent = options.agent ? null : new Agent();
   const headers: Record<string, string | string[]> = { ...options.headers };
   if (options.host !== undefined) headers.host = options.host;
+  const method = options.method ?? (options.body == null ? 'GET' : 'POST');
+  if (Object.keys(headers).some((name) => HEADERS_UNDICI_WONT_SEND.has(name.toLowerCase()))) {
+    const raw = await rawHeadersRequest(new URL(url), method, headers, options.body ?? null, options.signal);
+    return viaResponse(raw.status, raw.headers, raw.body);
+  }
+  const ownAgent = options.agent ? null : new Agent();
   try {
     const response = await request(url, {
-      method: options.method ?? (options.body == null ? 'GET' : 'POST'),
+      method,
       headers,
       body: options.body ?? null,
       dispatcher: options.agent ?? ownAgent ?? undefined,
       signal: options.signal,
     });
     const body = Buffer.from(await response.body.arrayBuffer());
-    return {
-      status: response.statusCode,
-      headers: response.headers,
-      body,
-      text: () => body.toString('utf8'),
-      json: <T>() => JSON.parse(body.toString('utf8')) as T,
-    };
+    return viaResponse(response.statusCode, response.headers, body);
   } finally {
     await ownAgent?.close();
   }
+}
+
+function viaResponse(status: number, headers: ViaResponse['headers'], body: Buffer): ViaResponse {
+  return {
+    status,
+    headers,
+    body,
+    text: () => body.toString('utf8'),
+    json: <T>() => JSON.parse(body.toString('utf8')) as T,
+  };
 }
