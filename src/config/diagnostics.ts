@@ -104,3 +104,19 @@ export function formatFieldPath(path: FieldPath): string {
   }
   return out;
 }
+
+/**
+ * Orders diagnostics by file (in `fileOrder`, the order files were loaded; others after, by name),
+ * then line and column. The sort is stable, so problems on one line keep the order they were found in.
+ */
+export function sortDiagnostics(diagnostics: readonly ConfigDiagnostic[], fileOrder: readonly string[]): ConfigDiagnostic[] {
+  const rank = new Map(fileOrder.map((f, i) => [f, i] as const));
+  const fileRank = (f: string) => rank.get(f) ?? fileOrder.length;
+  return [...diagnostics].sort(
+    (a, b) =>
+      fileRank(a.file) - fileRank(b.file) ||
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.column - b.column,
+  );
+}

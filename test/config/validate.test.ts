@@ -442,3 +442,29 @@ describe('collecting', () => {
     assert.equal(result.snapshot, null);
   });
 });
+
+describe('ordering and load errors', () => {
+  test('diagnostics come sorted by file and line, whichever pass found them', async () => {
+    const result = await compileYaml(
+      config(`  - name: r
+    route:
+    - destination:
+        host: ghost
+`).replace('protocol: HTTP\n    hosts', 'protocol: UDP\n    hosts'),
+    );
+    const lines = result.diagnostics.map((d) => d.line);
+    assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+    assert.deepEqual(result.diagnostics.map((d) => d.code), ['UNSUPPORTED_PROTOCOL', 'UNKNOWN_HOST']);
+  });
+
+  test('a bind address that is not an IP', async () => {
+    const result = await compileYaml(config(SIMPLE_ROUTE).replace('    hosts:\n    - "*"\n', '    bind: unix:///tmp/gw.sock\n    hosts:\n    - "*"\n'));
+    expectDiagnostic(result, 'UNSUPPORTED_VALUE', 'spec.servers[0].bind', 'bind: unix');
+  });
+
+  test('a load error withholds the snapshot even when everything else compiles', async () => {
+    const result = await compileYaml(`${config(SIMPLE_ROUTE)}---\nkind: [broken\n`);
+    assert.equal(result.snapshot, null);
+    assert.equal(result.diagnostics.filter((d) => d.severity === 'error')[0]?.code, 'YAML_SYNTAX');
+  });
+});

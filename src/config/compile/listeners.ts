@@ -5,6 +5,7 @@
  * listener and one of its hosts intersects one of that server's hosts; the narrower host of the two is
  * the virtual host's domain.
  */
+import { isIP } from 'node:net';
 import type { Listener, ListenerProtocol, Route, SourceRef, TlsServerContext, VirtualHost, VirtualHostTable } from '../../snapshot/types.ts';
 import { intersectHosts, isShortHost, resolveHost, resolveNamespacedName, splitServerHost } from '../names.ts';
 import type { ValidatedGateway, ValidatedVirtualService } from '../schema/validate.ts';
@@ -44,62 +45,78 @@ export interface ListenerPlan {
   readonly listeners: readonly ListenerBuilder[];
   /** `namespace/name` of each Gateway → its usable servers. */
   readonly gateways: ReadonlyMap<string, readonly ServerBinding[]>;
+  /** Gateways with a server dropped for an error (binding warnings about them would only be noise). */
+  readonly incomplete: ReadonlySet<string>;
 }
 
 /** Builds one listener per (bind address, port) from every Gateway server. */
 export function planListeners(gateways: readonly ValidatedGateway[], ctx: CompileContext): ListenerPlan {
   const listeners = new Map<string, ListenerBuilder>();
   const bindings = new Map<string, ServerBinding[]>();
+  const incomplete = new Set<string>();
   for (const gw of gateways) {
+    const key = `${gw.metadata.namespace}/${gw.metadata.name}`;
     const servers: ServerBinding[] = [];
-    bindings.set(`${gw.metadata.namespace}/${gw.metadata.name}`, servers);
+    bindings.set(key, servers);
     gw.spec.servers.forEach((server, i) => {
-      const at = ['spec', 'servers', i];
-      const protocol = server.port.protocol.toUpperCase();
-      if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
-        ctx.error('UNSUPPORTED_PROTOCOL', gw, [...at, 'port', 'protocol'], `unsupported protocol ${server.port.protocol}: shadowgate serves HTTP and HTTPS`);
-        return;
-      }
-      let tls: TlsServerContext | null = null;
-      const hosts = server.hosts.map((h) => splitServerHost(h, gw.metadata.namespace));
-      if (protocol === 'HTTPS') {
-        tls = serverTls(gw, i, hosts.map((h) => h.host), ctx);
-        if (tls === null) return;
-      } else if (server.tls !== undefined && (server.tls.mode ?? server.tls.serverCertificate ?? server.tls.privateKey) !== undefined) {
-        ctx.warn('TLS_IGNORED', gw, [...at, 'tls'], 'tls settings apply to HTTPS servers only; ignored on this HTTP server');
-      }
-      const address = server.bind ?? '0.0.0.0';
-      const name = `${address}_${server.port.number}`;
-      let listener = listeners.get(name);
-      if (listener === undefined) {
-        listener = {
-          name,
-          address,
-          port: server.port.number,
-          protocol,
-          tls: [],
-          sources: [],
-          firstServer: { gateway: gw, index: i },
-          byDomain: new Map(),
-          virtualHosts: [],
-        };
-        listeners.set(name, listener);
-      } else if (listener.protocol !== protocol) {
-        const other = listener.firstServer;
-        ctx.error(
-          'LISTENER_PROTOCOL_CONFLICT',
-          gw,
-          [...at, 'port', 'protocol'],
-          `${address}:${server.port.number} is already ${listener.protocol} (Gateway ${other.gateway.metadata.namespace}/${other.gateway.metadata.name} at ${positionText(other.gateway, ['spec', 'servers', other.index, 'port', 'protocol'])}); one address and port serve one protocol`,
-        );
-        return;
-      }
-      if (tls !== null) listener.tls.push(tls);
-      listener.sources.push(sourceRef(gw, at));
-      servers.push({ gateway: gw, index: i, hosts, listener });
+      const binding = planServer(gw, i, listeners, ctx);
+      if (binding === null) incomplete.add(key);
+      else servers.push(binding);
     });
   }
-  return { listeners: [...listeners.values()], gateways: bindings };
+  return { listeners: [...listeners.values()], gateways: bindings, incomplete };
+}
+
+/** Adds one server to its listener; `null` when the server has an error (already reported). */
+function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, ListenerBuilder>, ctx: CompileContext): ServerBinding | null {
+  const server = gw.spec.servers[i]!;
+  const at = ['spec', 'servers', i];
+  const protocol = server.port.protocol.toUpperCase();
+  if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
+    ctx.error('UNSUPPORTED_PROTOCOL', gw, [...at, 'port', 'protocol'], `unsupported protocol ${server.port.protocol}: shadowgate serves HTTP and HTTPS`);
+    return null;
+  }
+  const address = server.bind ?? '0.0.0.0';
+  if (isIP(address) === 0) {
+    ctx.error('UNSUPPORTED_VALUE', gw, [...at, 'bind'], `bind must be an IP address (got ${JSON.stringify(address)}); unix sockets are not supported`);
+    return null;
+  }
+  const hosts = server.hosts.map((h) => splitServerHost(h, gw.metadata.namespace));
+  let tls: TlsServerContext | null = null;
+  if (protocol === 'HTTPS') {
+    tls = serverTls(gw, i, hosts.map((h) => h.host), ctx);
+    if (tls === null) return null;
+  } else if (server.tls !== undefined && (server.tls.mode ?? server.tls.serverCertificate ?? server.tls.privateKey) !== undefined) {
+    ctx.warn('TLS_IGNORED', gw, [...at, 'tls'], 'tls settings apply to HTTPS servers only; ignored on this HTTP server');
+  }
+  const name = `${address}_${server.port.number}`;
+  let listener = listeners.get(name);
+  if (listener === undefined) {
+    listener = {
+      name,
+      address,
+      port: server.port.number,
+      protocol,
+      tls: [],
+      sources: [],
+      firstServer: { gateway: gw, index: i },
+      byDomain: new Map(),
+      virtualHosts: [],
+    };
+    listeners.set(name, listener);
+  } else if (listener.protocol !== protocol) {
+    const other = listener.firstServer;
+    ctx.error(
+      'LISTENER_PROTOCOL_CONFLICT',
+      gw,
+      [...at, 'port', 'protocol'],
+      `${address}:${server.port.number} is already ${listener.protocol} (Gateway ${other.gateway.metadata.namespace}/${other.gateway.metadata.name} at ${positionText(other.gateway, ['spec', 'servers', other.index, 'port', 'protocol'])}); one address and port serve one protocol`,
+    );
+    return null;
+  }
+  if (tls !== null) listener.tls.push(tls);
+  listener.sources.push(sourceRef(gw, at));
+  return { gateway: gw, index: i, hosts, listener };
 }
 
 function serverTls(gw: ValidatedGateway, i: number, hosts: string[], ctx: CompileContext): TlsServerContext | null {
@@ -132,7 +149,8 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
     return false;
   }
   let namesGateway = false;
-  let unknownGateway = false;
+  // Set when a named Gateway is missing or lost a server to an error: "not bound" would only be noise.
+  let gatewayProblem = false;
   let bound = false;
   refs.forEach((ref, i) => {
     if (ref === MESH_GATEWAY) {
@@ -142,9 +160,10 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
     namesGateway = true;
     const key = resolveNamespacedName(ref, vs.metadata.namespace);
     const servers = plan.gateways.get(key);
+    if (plan.incomplete.has(key)) gatewayProblem = true;
     if (servers === undefined) {
       ctx.error('UNKNOWN_GATEWAY', vs, ['spec', 'gateways', i], `Gateway ${key} does not exist`);
-      unknownGateway = true;
+      gatewayProblem = true;
       return;
     }
     for (const server of servers) {
@@ -156,7 +175,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
       }
     }
   });
-  if (namesGateway && !bound && !unknownGateway) {
+  if (namesGateway && !bound && !gatewayProblem) {
     ctx.warn('VIRTUAL_SERVICE_NOT_BOUND', vs, ['spec', 'hosts'], 'no host of this VirtualService matches a host of the Gateway servers it names, so its routes are not served');
   }
   return namesGateway;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { deepFreeze } from '../../snapshot/freeze.ts';
 import type { Cluster, MirrorSettings, ProxySettings, Route, Snapshot } from '../../snapshot/types.ts';
-import { hasErrors, type ConfigDiagnostic } from '../diagnostics.ts';
+import { hasErrors, sortDiagnostics, type ConfigDiagnostic } from '../diagnostics.ts';
 import type { RawResource } from '../source.ts';
 import {
   validateResource,
@@ -44,6 +44,7 @@ export interface CompileOptions {
 export interface CompileResult {
   /** `null` when any diagnostic is an error. */
   readonly snapshot: Snapshot | null;
+  /** Sorted by file (load order), line and column. */
   readonly diagnostics: ConfigDiagnostic[];
   /** The service registry the snapshot was checked against; `validateMirrorOverride` takes it. */
   readonly services: ServiceRegistry;
@@ -74,7 +75,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
 
   const services = buildServiceRegistry(serviceEntries, destinationRules, ctx);
   const plan = planListeners(gateways, ctx);
-  if (plan.listeners.length === 0) {
+  if (gateways.length === 0) {
     ctx.diagnostics.push({
       severity: 'warning',
       file: resources[0]?.source.file ?? '',
@@ -84,7 +85,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
       namespace: '',
       name: '',
       field: '',
-      message: 'no Gateway server is defined, so shadowgate will not listen on any port',
+      message: 'no Gateway is defined, so shadowgate will not listen on any port',
       code: 'NO_LISTENERS',
     });
   }
@@ -107,7 +108,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
 
   const listeners = finishListeners(plan, (vs) => (routesByVs.get(vs) ?? []).map((r) => r.route as Route), virtualServices);
 
-  const diagnostics = ctx.diagnostics;
+  const diagnostics = sortDiagnostics(ctx.diagnostics, [...new Set(resources.map((r) => r.source.file))]);
   if (hasErrors(diagnostics)) return { snapshot: null, diagnostics, services };
   const snapshot: Snapshot = {
     version: snapshotVersion(validated, ctx.fileDigests, options, mirror, proxy),
