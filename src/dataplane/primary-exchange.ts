@@ -6,10 +6,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Route, WeightedCluster } from '../snapshot/types.ts';
-import type { GatewayCounters, UpstreamCounters } from '../stats/counters.ts';
+import type { DownstreamCounters, GatewayCounters, UpstreamCounters } from '../stats/counters.ts';
 import { statusClass } from '../stats/counters.ts';
+import { accessEvents } from './events.ts';
 import { downstreamResponseHeaders, type HeaderMap } from './headers.ts';
-import { type LocalReplyCode, sendLocalReply } from './local-reply.ts';
+import { LocalReplies, type LocalReplyCode, RETRIES_EXHAUSTED_FLAG, sendLocalReply } from './local-reply.ts';
 import type { RequestBodyFanout } from './request-body.ts';
 import { type AttemptOutcome, isRetriable, retryBackoffMs } from './retry.ts';
 import { classifyFailure } from './upstream/failure.ts';
@@ -27,8 +28,13 @@ export interface PrimaryExchangeInit {
   readonly clusters: UpstreamClusters;
   readonly counters: GatewayCounters;
   readonly random: () => number;
-  /** Called once with the status sent downstream (0 when the downstream stream was reset). */
-  readonly onComplete: (status: number) => void;
+  readonly listener: string;
+  /** The authority sent upstream. */
+  readonly authority: string;
+  readonly downstream: DownstreamCounters;
+  /** `performance.now()` and `Date.now()` when the request arrived. */
+  readonly startMark: number;
+  readonly startTime: number;
 }
 
 class AttemptAbort extends Error {
@@ -59,6 +65,10 @@ export class PrimaryExchange {
   #retryNumber = 0;
   #routeTimer: NodeJS.Timeout | null = null;
   #done = false;
+  #attempts = 0;
+  #endpoint = '';
+  #bytesOut = 0;
+  #flags = '';
 
   constructor(init: PrimaryExchangeInit) {
     this.#init = init;
@@ -75,6 +85,7 @@ export class PrimaryExchange {
     this.#stats = upstreamCounters(counters, cluster);
     if (cluster.inFlight >= cluster.maxInFlight) {
       this.#stats.overflows++;
+      this.#flags = 'UO';
       this.#localReply('UPSTREAM_OVERFLOW');
       return;
     }
@@ -102,6 +113,8 @@ export class PrimaryExchange {
     }
     const attempt = new Attempt(this, cluster, endpoint);
     this.#attempt = attempt;
+    this.#attempts++;
+    this.#endpoint = endpoint.label;
     this.#stats!.requests++;
     cluster.inFlight++;
     endpoint.inFlight++;
@@ -126,6 +139,7 @@ export class PrimaryExchange {
 
   /** @internal an attempt ended; free its slot. */
   attemptEnded(attempt: Attempt): void {
+    this.#stats!.latency.observe(performance.now() - attempt.startMark);
     attempt.cluster.inFlight--;
     attempt.endpoint.inFlight--;
     this.#stats!.inFlight--;
@@ -150,6 +164,7 @@ export class PrimaryExchange {
 
   /** @internal */
   responseData(attempt: Attempt, controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#bytesOut += chunk.length;
     if (!this.#init.res.write(chunk)) {
       controller.pause();
       this.#init.res.once('drain', () => controller.resume());
@@ -173,7 +188,8 @@ export class PrimaryExchange {
     const res = this.#init.res;
     if (res.headersSent) {
       // The response is half-relayed: only a reset tells the client it is incomplete.
-      this.#finish(0);
+      this.#flags = outcome?.kind === 'connect' ? 'UF' : 'UR';
+      this.#finish(res.statusCode);
       res.destroy(error instanceof Error ? error : undefined);
       return;
     }
@@ -185,6 +201,7 @@ export class PrimaryExchange {
     if (outcome === null) return;
     this.#localReply(
       outcome.kind === 'connect' ? 'UPSTREAM_CONNECT_FAILURE' : outcome.kind === 'reset' ? 'UPSTREAM_RESET' : 'UPSTREAM_TIMEOUT',
+      this.#attempts > 1,
     );
   }
 
@@ -207,7 +224,8 @@ export class PrimaryExchange {
     this.#stats!.timeouts++;
     this.#attempt?.abort(new AttemptAbort('route-timeout'));
     if (this.#init.res.headersSent) {
-      this.#finish(0);
+      this.#flags = 'UT';
+      this.#finish(this.#init.res.statusCode);
       this.#init.res.destroy();
     } else {
       this.#localReply('UPSTREAM_TIMEOUT');
@@ -217,24 +235,54 @@ export class PrimaryExchange {
   #onDownstreamClose(): void {
     if (this.#done || this.#init.res.writableFinished) return;
     this.#attempt?.abort(new AttemptAbort('downstream-closed'));
-    this.#finish(0);
+    this.#flags = this.#flags === '' ? 'DC' : `${this.#flags},DC`;
+    this.#finish(this.#init.res.headersSent ? this.#init.res.statusCode : 0);
   }
 
-  #localReply(code: LocalReplyCode): void {
+  #localReply(code: LocalReplyCode, retriesExhausted = false): void {
     if (this.#done) return;
-    const { res, req, headers } = this.#init;
-    const requestId = headers['x-request-id'];
-    sendLocalReply(res, code, typeof requestId === 'string' ? requestId : null);
+    const { res, req } = this.#init;
+    this.#flags = retriesExhausted ? `${LocalReplies[code].flag},${RETRIES_EXHAUSTED_FLAG}` : LocalReplies[code].flag;
+    sendLocalReply(res, code, this.#requestId());
     this.#finish(res.statusCode);
     // Drain what is left of the body so the connection can be reused for the next request.
     req.resume();
   }
 
+  #requestId(): string {
+    const id = this.#init.headers['x-request-id'];
+    return typeof id === 'string' ? id : Array.isArray(id) ? (id[0] ?? '') : '';
+  }
+
+  /** Counts and reports the request once; `status` 0 means the client got no status line. */
   #finish(status: number): void {
     this.#done = true;
     if (this.#routeTimer !== null) clearTimeout(this.#routeTimer);
     this.#routeTimer = null;
-    this.#init.onComplete(status);
+    const init = this.#init;
+    const durationMs = performance.now() - init.startMark;
+    init.downstream.completed[statusClass(status === 0 ? 503 : status)]++;
+    init.downstream.latency.observe(durationMs);
+    if (accessEvents.hasSubscribers) {
+      accessEvents.publish({
+        kind: 'primary',
+        startTime: init.startTime,
+        durationMs,
+        requestId: this.#requestId(),
+        listener: init.listener,
+        method: init.method,
+        path: init.path,
+        authority: init.authority,
+        routeId: init.route.id,
+        cluster: init.destination.cluster,
+        endpoint: this.#endpoint,
+        status,
+        bytesIn: init.body?.bytesReceived ?? 0,
+        bytesOut: this.#bytesOut,
+        flags: this.#flags,
+        attempts: this.#attempts,
+      });
+    }
   }
 }
 
@@ -243,6 +291,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   readonly exchange: PrimaryExchange;
   readonly cluster: UpstreamCluster;
   readonly endpoint: UpstreamEndpoint;
+  readonly startMark = performance.now();
   #controller: Dispatcher.DispatchController | null = null;
   #pendingAbort: AttemptAbort | null = null;
   #timer: NodeJS.Timeout | null = null;

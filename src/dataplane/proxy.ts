@@ -10,7 +10,8 @@ import { statusClass } from '../stats/counters.ts';
 import { drawPerMillion, shouldMirror } from '../mirror/sampling.ts';
 import type { ShadowWriter } from '../mirror/shadow-writer.ts';
 import { applyRequestPolicies, forwardedRequestHeaders, type HeaderMap } from './headers.ts';
-import { sendLocalReply } from './local-reply.ts';
+import { accessEvents } from './events.ts';
+import { LocalReplies, type LocalReplyCode, sendLocalReply } from './local-reply.ts';
 import { PrimaryExchange } from './primary-exchange.ts';
 import { hasRequestBody, RequestBodyFanout } from './request-body.ts';
 import { findVirtualHost, rewritePath, selectRoute } from './router.ts';
@@ -50,6 +51,11 @@ function pickDestination(route: Route, random: () => number): WeightedCluster {
   return clusters[0]!;
 }
 
+function requestIdOf(headers: HeaderMap): string {
+  const id = headers['x-request-id'];
+  return typeof id === 'string' ? id : '';
+}
+
 export class Proxy {
   readonly #options: ProxyOptions;
   readonly #downstream = new WeakMap<Listener, Map<string, DownstreamCounters>>();
@@ -71,11 +77,11 @@ export class Proxy {
 
   #route(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
     const options = this.#options;
+    const startMark = performance.now();
     const target = splitTarget(req.url ?? '');
     const authority = req.headers.host ?? '';
     if (target === null || authority === '') {
-      this.#count(listener, '', 400);
-      sendLocalReply(res, 'BAD_REQUEST', null);
+      this.#localReply(listener, req, res, 'BAD_REQUEST', startMark);
       return;
     }
     const virtualHost = findVirtualHost(listener.virtualHosts, authority);
@@ -85,9 +91,7 @@ export class Proxy {
         ? null
         : selectRoute(virtualHost, { method, path: target.path, query: target.query, authority, headers: req.headers });
     if (selection === null) {
-      this.#count(listener, '', 404);
-      sendLocalReply(res, 'NO_ROUTE', null);
-      req.resume();
+      this.#localReply(listener, req, res, 'NO_ROUTE', startMark);
       return;
     }
     const { route, match } = selection;
@@ -118,7 +122,11 @@ export class Proxy {
       clusters: options.clusters,
       counters: options.counters,
       random: options.random,
-      onComplete: (status) => downstream.completed[statusClass(status)]++,
+      listener: listener.name,
+      authority: upstreamAuthority,
+      downstream,
+      startMark,
+      startTime: Date.now(),
     });
     exchange.start();
 
@@ -137,15 +145,45 @@ export class Proxy {
           authority: upstreamAuthority,
           body: body === null ? null : body.copy(snapshot.mirror.maxBodyBytes),
           timeoutMs,
+          listener: listener.name,
+          requestId: requestIdOf(headers),
         });
       }
     }
   }
 
-  #count(listener: Listener, routeId: string, status: number): void {
-    const counters = this.#options.counters.downstream(listener.name, routeId);
+  /** Answers a request that never reached a route (400 or 404), counting and reporting it. */
+  #localReply(listener: Listener, req: IncomingMessage, res: ServerResponse, code: LocalReplyCode, startMark: number): void {
+    const counters = this.#options.counters.downstream(listener.name, '');
+    const status = LocalReplies[code].status;
     counters.requests++;
     counters.completed[statusClass(status)]++;
+    const requestId = req.headers['x-request-id'];
+    sendLocalReply(res, code, null);
+    // Drain the body so the connection stays usable; it is never forwarded.
+    req.resume();
+    const durationMs = performance.now() - startMark;
+    counters.latency.observe(durationMs);
+    if (accessEvents.hasSubscribers) {
+      accessEvents.publish({
+        kind: 'primary',
+        startTime: Date.now() - durationMs,
+        durationMs,
+        requestId: typeof requestId === 'string' ? requestId : '',
+        listener: listener.name,
+        method: req.method ?? '',
+        path: req.url ?? '',
+        authority: req.headers.host ?? '',
+        routeId: '',
+        cluster: '',
+        endpoint: '',
+        status,
+        bytesIn: 0,
+        bytesOut: 0,
+        flags: LocalReplies[code].flag,
+        attempts: 0,
+      });
+    }
   }
 
   #countersFor(listener: Listener, route: Route): DownstreamCounters {

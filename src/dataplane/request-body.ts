@@ -46,6 +46,7 @@ export class RequestBodyFanout {
   readonly #retainLimit: number;
   #ended = false;
   #aborted = false;
+  #bytesReceived = 0;
 
   constructor(source: IncomingMessage, retainLimit: number) {
     this.#source = source;
@@ -57,6 +58,11 @@ export class RequestBodyFanout {
     source.on('close', () => {
       if (!this.#ended) this.#onAbort();
     });
+  }
+
+  /** Body bytes received from the client so far. */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
   }
 
   /** Whether a new attempt could send the whole body again. */
@@ -93,6 +99,7 @@ export class RequestBodyFanout {
   }
 
   #onData(chunk: Buffer): void {
+    this.#bytesReceived += chunk.length;
     if (this.#retained !== null) {
       this.#retainedBytes += chunk.length;
       if (this.#retainedBytes <= this.#retainLimit) this.#retained.push(chunk);

@@ -12,6 +12,7 @@ import type { UpstreamCluster, UpstreamClusters, UpstreamEndpoint } from '../dat
 import type { MirrorPolicy } from '../snapshot/types.ts';
 import { type GatewayCounters, type MirrorCounters, statusClass } from '../stats/counters.ts';
 import { BodyCopyOverflowError, DownstreamAbortedError } from '../dataplane/request-body.ts';
+import { accessEvents } from '../dataplane/events.ts';
 import { shadowAuthority } from './shadow-authority.ts';
 
 /** One copy to send. `headers` are the primary's upstream headers; the writer sets the shadow Host. */
@@ -25,6 +26,8 @@ export interface ShadowRequest {
   readonly authority: string;
   readonly body: Readable | null;
   readonly timeoutMs: number;
+  readonly listener: string;
+  readonly requestId: string;
 }
 
 export interface ShadowWriterOptions {
@@ -53,26 +56,21 @@ export class ShadowWriter {
   shadow(request: ShadowRequest): void {
     const counters = this.#countersFor(request.routeId, request.policy);
     counters.sampled++;
+    const authority = request.policy.hostSuffix ? shadowAuthority(request.authority) : request.authority;
     const cluster = this.#clusters.get(request.policy.cluster);
-    if (cluster === undefined) {
-      counters.droppedNoEndpoint++;
+    const endpoint = cluster === undefined || cluster.inFlight >= this.#maxInFlight() ? null : cluster.pick();
+    if (cluster === undefined || endpoint === null) {
+      // Dropped before sending: over the cap (Envoy's overflow, UO) or nowhere to send (UH).
+      const overflow = cluster !== undefined && cluster.inFlight >= this.#maxInFlight();
+      if (overflow) counters.droppedOverflow++;
+      else counters.droppedNoEndpoint++;
       request.body?.destroy();
-      return;
-    }
-    if (cluster.inFlight >= this.#maxInFlight()) {
-      counters.droppedOverflow++;
-      request.body?.destroy();
-      return;
-    }
-    const endpoint = cluster.pick();
-    if (endpoint === null) {
-      counters.droppedNoEndpoint++;
-      request.body?.destroy();
+      if (accessEvents.hasSubscribers) publishShadow(request, authority, '', 0, 0, overflow ? 'UO' : 'UH', Date.now(), 0);
       return;
     }
     const headers = { ...request.headers };
-    headers.host = request.policy.hostSuffix ? shadowAuthority(request.authority) : request.authority;
-    const exchange = new ShadowExchange(this, cluster, endpoint, counters, request.body);
+    headers.host = authority;
+    const exchange = new ShadowExchange(this, cluster, endpoint, counters, request, authority);
     counters.sent++;
     this.#started(cluster, endpoint, counters);
     exchange.startTimer(request.timeoutMs);
@@ -133,6 +131,36 @@ export class ShadowWriter {
   }
 }
 
+function publishShadow(
+  request: ShadowRequest,
+  authority: string,
+  endpoint: string,
+  status: number,
+  bytesOut: number,
+  flags: string,
+  startTime: number,
+  durationMs: number,
+): void {
+  accessEvents.publish({
+    kind: 'mirror',
+    startTime,
+    durationMs,
+    requestId: request.requestId,
+    listener: request.listener,
+    method: request.method,
+    path: request.path,
+    authority,
+    routeId: request.routeId,
+    cluster: request.policy.cluster,
+    endpoint,
+    status,
+    bytesIn: 0,
+    bytesOut,
+    flags,
+    attempts: endpoint === '' ? 0 : 1,
+  });
+}
+
 class ShadowTimeoutError extends Error {
   readonly code = 'SG_SHADOW_TIMEOUT';
 }
@@ -144,24 +172,32 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
   readonly #endpoint: UpstreamEndpoint;
   readonly #counters: MirrorCounters;
   readonly #body: Readable | null;
+  readonly #request: ShadowRequest;
+  readonly #authority: string;
+  readonly #startTime = Date.now();
+  readonly #startMark = performance.now();
   #controller: Dispatcher.DispatchController | null = null;
   #timer: NodeJS.Timeout | null = null;
   #timedOut = false;
   #done = false;
   #status = 0;
+  #bytesOut = 0;
 
   constructor(
     writer: ShadowWriter,
     cluster: UpstreamCluster,
     endpoint: UpstreamEndpoint,
     counters: MirrorCounters,
-    body: Readable | null,
+    request: ShadowRequest,
+    authority: string,
   ) {
     this.#writer = writer;
     this.#cluster = cluster;
     this.#endpoint = endpoint;
     this.#counters = counters;
-    this.#body = body;
+    this.#body = request.body;
+    this.#request = request;
+    this.#authority = authority;
   }
 
   startTimer(timeoutMs: number): void {
@@ -178,27 +214,39 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
     if (statusCode >= 200) this.#status = statusCode;
   }
 
-  onResponseData(): void {
-    // Discarded: the shadow's answer never goes anywhere.
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Discarded: the shadow's answer never goes anywhere; only its size is kept for the log.
+    this.#bytesOut += chunk.length;
   }
 
   onResponseEnd(): void {
     if (this.#done) return;
     this.#counters.completed[statusClass(this.#status)]++;
-    this.#finish();
+    this.#finish('');
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
     if (this.#done) return;
     const counters = this.#counters;
-    if (this.#timedOut) counters.failedTimeout++;
-    else if (error instanceof BodyCopyOverflowError || this.#body?.errored instanceof BodyCopyOverflowError) {
+    let flag: string;
+    if (this.#timedOut) {
+      counters.failedTimeout++;
+      flag = 'UT';
+    } else if (error instanceof BodyCopyOverflowError || this.#body?.errored instanceof BodyCopyOverflowError) {
+      // Not an Envoy flag: Envoy buffers shadow bodies without a bound of their own.
       counters.droppedBodyTooLarge++;
+      flag = 'SBO';
     } else if (error instanceof DownstreamAbortedError || this.#body?.errored instanceof DownstreamAbortedError) {
       counters.droppedAborted++;
-    } else if (classifyFailure(error, this.#controller !== null) === 'connect') counters.failedConnect++;
-    else counters.failedReset++;
-    this.#finish();
+      flag = 'DC';
+    } else if (classifyFailure(error, this.#controller !== null) === 'connect') {
+      counters.failedConnect++;
+      flag = 'UF';
+    } else {
+      counters.failedReset++;
+      flag = 'UR';
+    }
+    this.#finish(flag);
   }
 
   #onTimeout(): void {
@@ -207,11 +255,16 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
     this.#controller?.abort(new ShadowTimeoutError('shadow request timed out'));
   }
 
-  #finish(): void {
+  #finish(flags: string): void {
     this.#done = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#body !== null && !this.#body.destroyed) this.#body.destroy();
     this.#writer.finished(this.#cluster, this.#endpoint, this.#counters);
+    if (accessEvents.hasSubscribers) {
+      const status = flags === '' ? this.#status : 0;
+      const durationMs = performance.now() - this.#startMark;
+      publishShadow(this.#request, this.#authority, this.#endpoint.label, status, this.#bytesOut, flags, this.#startTime, durationMs);
+    }
   }
 }

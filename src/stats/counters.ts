@@ -22,6 +22,24 @@ export interface ByStatusClass {
   '5xx': number;
 }
 
+/** Upper bounds in milliseconds, Envoy's default histogram buckets up to a minute. */
+export const LATENCY_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000] as const;
+
+/** A cumulative-on-read histogram: one increment per observation, no allocation. */
+export class LatencyHistogram {
+  /** Per-bucket (non-cumulative) counts; the last slot is +Inf. */
+  readonly counts = new Float64Array(LATENCY_BUCKETS_MS.length + 1);
+  sum = 0;
+  count = 0;
+  observe(ms: number): void {
+    let i = 0;
+    while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
+    this.counts[i]!++;
+    this.sum += ms;
+    this.count++;
+  }
+}
+
 function byStatusClass(): ByStatusClass {
   return { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
 }
@@ -61,6 +79,8 @@ export interface UpstreamCounters {
   overflows: number;
   retries: number;
   inFlight: number;
+  /** Attempt start to response end. */
+  readonly latency: LatencyHistogram;
 }
 
 /** Per listener and route, by the status sent downstream. */
@@ -69,6 +89,8 @@ export interface DownstreamCounters {
   readonly routeId: string;
   requests: number;
   completed: ByStatusClass;
+  /** Request arrival to response end. */
+  readonly latency: LatencyHistogram;
 }
 
 export class GatewayCounters {
@@ -95,7 +117,7 @@ export class GatewayCounters {
     if (counters === undefined) {
       counters = {
         cluster, requests: 0, completed: byStatusClass(), connectFailures: 0, timeouts: 0, resets: 0,
-        overflows: 0, retries: 0, inFlight: 0,
+        overflows: 0, retries: 0, inFlight: 0, latency: new LatencyHistogram(),
       };
       this.#upstream.set(cluster, counters);
     }
@@ -106,7 +128,7 @@ export class GatewayCounters {
     const key = `${listener} ${routeId}`;
     let counters = this.#downstream.get(key);
     if (counters === undefined) {
-      counters = { listener, routeId, requests: 0, completed: byStatusClass() };
+      counters = { listener, routeId, requests: 0, completed: byStatusClass(), latency: new LatencyHistogram() };
       this.#downstream.set(key, counters);
     }
     return counters;

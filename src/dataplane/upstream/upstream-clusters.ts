@@ -17,10 +17,13 @@ export class UpstreamEndpoint {
   readonly weight: number;
   readonly pool: Pool;
   readonly poolKey: string;
+  /** `address:port`, as access logs show it. */
+  readonly label: string;
   inFlight = 0;
   constructor(endpoint: Endpoint, address: string, pool: Pool, poolKey: string) {
     this.address = address;
     this.port = endpoint.port;
+    this.label = address.includes(':') ? `[${address}]:${endpoint.port}` : `${address}:${endpoint.port}`;
     this.weight = endpoint.weight;
     this.pool = pool;
     this.poolKey = poolKey;
