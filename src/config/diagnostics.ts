@@ -50,6 +50,7 @@ export const DIAGNOSTIC_CODES = {
   EMPTY_SUBSET: 'A subset selects no endpoints of its service, so its cluster has none.',
   UNKNOWN_ROUTE: 'A mirror override names a route id that is not in the config; ignored.',
   INVALID_OPTION: 'A compile option (mirror or proxy settings) is not a non-negative number.',
+  APPLY_FAILED: 'A valid config could not be applied (e.g. a new listener port is taken); the old one keeps serving.',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

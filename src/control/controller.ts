@@ -1,0 +1,233 @@
+/**
+ * The gateway's control loop: where snapshots come from and when they change. It loads the config
+ * files, compiles them with the runtime mirror overrides, and hands each good snapshot to the gateway;
+ * a bad one is recorded (errors, time, counters) and the gateway keeps serving the last good config.
+ * Reloads run one at a time; requests arriving meanwhile coalesce into the next one.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import {
+  compileSnapshot,
+  hasErrors,
+  validateMirrorOverride,
+  type CompileOptions,
+  type ConfigDiagnostic,
+  type MirrorOverride,
+  type RawResource,
+  type ServiceRegistry,
+} from '../config/index.ts';
+import { loadResources } from '../config/load.ts';
+import type { Gateway } from '../gateway.ts';
+import type { Snapshot } from '../snapshot/types.ts';
+import { OverrideStore } from './override-store.ts';
+
+export type ReloadTrigger = 'start' | 'watch' | 'signal' | 'admin' | 'override';
+
+export interface RejectedConfig {
+  readonly at: string;
+  readonly trigger: ReloadTrigger;
+  readonly diagnostics: readonly ConfigDiagnostic[];
+}
+
+export type ReloadResult =
+  | { readonly ok: true; readonly version: string; readonly changed: boolean; readonly warnings: readonly ConfigDiagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly ConfigDiagnostic[] };
+
+export interface ControllerEvents {
+  onReload?(result: ReloadResult, trigger: ReloadTrigger): void;
+}
+
+export interface ControllerOptions extends ControllerEvents {
+  readonly paths: readonly string[];
+  /** Mirror and proxy settings from the command line. */
+  readonly compile?: Omit<CompileOptions, 'overrides'>;
+  /** Where overrides persist across restarts; without it they live in memory only. */
+  readonly statePath?: string | null;
+}
+
+/** The last good config: what the gateway serves, and what overrides are checked against. */
+interface GoodConfig {
+  readonly resources: readonly RawResource[];
+  readonly snapshot: Snapshot;
+  readonly services: ServiceRegistry;
+}
+
+export class GatewayController {
+  readonly #options: ControllerOptions;
+  readonly #overrides: OverrideStore;
+  #gateway: Gateway | null = null;
+  #good: GoodConfig | null = null;
+  #rejected: RejectedConfig | null = null;
+  #reloads = { success: 0, failure: 0 };
+  #queue: Promise<unknown> = Promise.resolve();
+  #watchers: FSWatcher[] = [];
+  #watchTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    this.#overrides = new OverrideStore(options.statePath ?? null);
+  }
+
+  /** Loads and compiles the config for start-up; the caller starts the gateway with the snapshot. */
+  async initialLoad(): Promise<{ snapshot: Snapshot | null; diagnostics: readonly ConfigDiagnostic[] }> {
+    await this.#overrides.load();
+    const built = await this.#build();
+    if (built.good === null) {
+      this.#reloads.failure++;
+      return { snapshot: null, diagnostics: built.diagnostics };
+    }
+    this.#good = built.good;
+    this.#reloads.success++;
+    return { snapshot: built.good.snapshot, diagnostics: built.diagnostics };
+  }
+
+  /** Connects the started gateway; from now on good snapshots are applied to it. */
+  attach(gateway: Gateway): void {
+    this.#gateway = gateway;
+  }
+
+  get snapshot(): Snapshot | null {
+    return this.#good?.snapshot ?? null;
+  }
+
+  get services(): ServiceRegistry | null {
+    return this.#good?.services ?? null;
+  }
+
+  get rejected(): RejectedConfig | null {
+    return this.#rejected;
+  }
+
+  get reloads(): { readonly success: number; readonly failure: number } {
+    return { ...this.#reloads };
+  }
+
+  get overrides(): ReadonlyMap<string, MirrorOverride> {
+    return this.#overrides.all;
+  }
+
+  get persistsOverrides(): boolean {
+    return this.#overrides.persistent;
+  }
+
+  /** Re-reads the config files and applies them if they compile. */
+  reload(trigger: ReloadTrigger): Promise<ReloadResult> {
+    return this.#serialized(async () => {
+      const built = await this.#build();
+      return this.#adopt(built, trigger);
+    });
+  }
+
+  /**
+   * Sets (or with `null`, removes) the runtime mirror policy of a route, checked with the same rules as
+   * a VirtualService mirror, and applies it at once. The override is kept only if it applies.
+   */
+  setOverride(routeId: string, override: MirrorOverride | null): Promise<ReloadResult> {
+    return this.#serialized(async () => {
+      const good = this.#good;
+      if (good === null) return { ok: false, diagnostics: [] };
+      if (override !== null) {
+        const problems = validateMirrorOverride(routeId, override, good.services).filter((d) => d.severity === 'error');
+        if (problems.length > 0) return { ok: false, diagnostics: problems };
+      }
+      const next = new Map(this.#overrides.all);
+      if (override === null) next.delete(routeId);
+      else next.set(routeId, override);
+      const compiled = this.#compile(good.resources, next);
+      const result = await this.#adopt(compiled, 'override');
+      if (result.ok) await this.#overrides.replace(next);
+      return result;
+    });
+  }
+
+  /** Watches the config paths; changes are debounced and reloaded. */
+  watch(debounceMs = 250): void {
+    const schedule = (): void => {
+      if (this.#watchTimer !== null) clearTimeout(this.#watchTimer);
+      this.#watchTimer = setTimeout(() => {
+        this.#watchTimer = null;
+        void this.reload('watch');
+      }, debounceMs);
+      this.#watchTimer.unref();
+    };
+    for (const path of this.#options.paths) {
+      try {
+        const watcher = watch(path, { persistent: false }, schedule);
+        watcher.on('error', () => {});
+        this.#watchers.push(watcher);
+      } catch {
+        // A path that cannot be watched is still reloaded by SIGHUP and POST /reload.
+      }
+    }
+  }
+
+  close(): void {
+    for (const watcher of this.#watchers) watcher.close();
+    this.#watchers = [];
+    if (this.#watchTimer !== null) clearTimeout(this.#watchTimer);
+  }
+
+  #serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #build(): Promise<{ good: GoodConfig | null; diagnostics: ConfigDiagnostic[] }> {
+    const loaded = await loadResources(this.#options.paths);
+    if (hasErrors(loaded.diagnostics)) return { good: null, diagnostics: loaded.diagnostics };
+    const compiled = this.#compile(loaded.resources, this.#overrides.all);
+    return { good: compiled.good, diagnostics: [...loaded.diagnostics, ...compiled.diagnostics] };
+  }
+
+  #compile(
+    resources: readonly RawResource[],
+    overrides: ReadonlyMap<string, MirrorOverride>,
+  ): { good: GoodConfig | null; diagnostics: ConfigDiagnostic[] } {
+    const result = compileSnapshot(resources, { ...this.#options.compile, overrides });
+    if (result.snapshot === null) return { good: null, diagnostics: result.diagnostics };
+    return { good: { resources, snapshot: result.snapshot, services: result.services }, diagnostics: result.diagnostics };
+  }
+
+  async #adopt(
+    built: { good: GoodConfig | null; diagnostics: readonly ConfigDiagnostic[] },
+    trigger: ReloadTrigger,
+  ): Promise<ReloadResult> {
+    let result: ReloadResult;
+    if (built.good === null) {
+      result = { ok: false, diagnostics: built.diagnostics.filter((d) => d.severity === 'error') };
+    } else {
+      const changed = built.good.snapshot.version !== this.#good?.snapshot.version;
+      try {
+        if (changed) await this.#gateway?.apply(built.good.snapshot);
+        this.#good = built.good;
+        result = { ok: true, version: built.good.snapshot.version, changed, warnings: built.diagnostics };
+      } catch (error) {
+        // Binding a new listener can fail (port taken); the gateway kept the old snapshot.
+        result = { ok: false, diagnostics: [applyFailure(error)] };
+      }
+    }
+    if (result.ok) {
+      this.#reloads.success++;
+    } else {
+      this.#reloads.failure++;
+      this.#rejected = { at: new Date().toISOString(), trigger, diagnostics: result.diagnostics };
+    }
+    this.#options.onReload?.(result, trigger);
+    return result;
+  }
+}
+
+function applyFailure(error: unknown): ConfigDiagnostic {
+  return {
+    severity: 'error',
+    file: '<apply>',
+    line: 0,
+    column: 0,
+    kind: 'Gateway',
+    namespace: '',
+    name: '',
+    field: 'spec.servers',
+    message: `could not apply the new config: ${error instanceof Error ? error.message : String(error)}`,
+    code: 'APPLY_FAILED',
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Every metric and label name the gateway exports, in one place; the README's metrics table is written
+ * from this list. Names follow Prometheus conventions (`_total` counters, `_seconds` histograms).
+ */
+export const METRICS = {
+  downstreamRequests: { name: 'shadowgate_downstream_requests_total', help: 'Downstream requests answered, by listener, route and status class', labels: ['listener', 'route', 'status_class'] },
+  downstreamDuration: { name: 'shadowgate_downstream_request_duration_seconds', help: 'Downstream request duration, arrival to last byte sent', labels: ['listener', 'route'] },
+  downstreamConnections: { name: 'shadowgate_downstream_connections_active', help: 'Open downstream connections', labels: ['listener'] },
+  upstreamRequests: { name: 'shadowgate_upstream_requests_total', help: 'Primary upstream responses, by cluster and status class (each attempt counts)', labels: ['cluster', 'status_class'] },
+  upstreamDuration: { name: 'shadowgate_upstream_request_duration_seconds', help: 'Primary upstream attempt duration', labels: ['cluster'] },
+  upstreamFailures: { name: 'shadowgate_upstream_failures_total', help: 'Primary upstream attempts that failed, by reason (connect_failure, timeout, reset, overflow)', labels: ['cluster', 'reason'] },
+  upstreamRetries: { name: 'shadowgate_upstream_retries_total', help: 'Primary upstream retries', labels: ['cluster'] },
+  upstreamInFlight: { name: 'shadowgate_upstream_requests_in_flight', help: 'Primary upstream requests in flight', labels: ['cluster'] },
+  mirrorSampled: { name: 'shadowgate_mirror_sampled_total', help: 'Requests the mirror sampling picked, by route and mirror cluster', labels: ['route', 'mirror_cluster'] },
+  mirrorSent: { name: 'shadowgate_mirror_sent_total', help: 'Copies handed to a shadow connection', labels: ['route', 'mirror_cluster'] },
+  mirrorCompleted: { name: 'shadowgate_mirror_completed_total', help: 'Copies the shadow answered in full, by status class', labels: ['route', 'mirror_cluster', 'status_class'] },
+  mirrorFailed: { name: 'shadowgate_mirror_failed_total', help: 'Copies that failed after sending, by reason (connect_failure, reset, timeout)', labels: ['route', 'mirror_cluster', 'reason'] },
+  mirrorDropped: { name: 'shadowgate_mirror_dropped_total', help: 'Copies dropped or abandoned, by reason (overflow, body_too_large, no_endpoint, downstream_aborted)', labels: ['route', 'mirror_cluster', 'reason'] },
+  mirrorInFlight: { name: 'shadowgate_mirror_in_flight', help: 'Copies in flight', labels: ['route', 'mirror_cluster'] },
+  configReloads: { name: 'shadowgate_config_reloads_total', help: 'Config loads by result (success, failure)', labels: ['result'] },
+  configInfo: { name: 'shadowgate_config_info', help: 'The serving config: always 1, labelled with its version', labels: ['version'] },
+  configLoadedAt: { name: 'shadowgate_config_last_success_timestamp_seconds', help: 'When the serving config was loaded', labels: [] },
+  mirrorOverrides: { name: 'shadowgate_mirror_overrides', help: 'Routes whose mirror policy is a runtime override', labels: [] },
+} as const;
+
+export type MetricKey = keyof typeof METRICS;
