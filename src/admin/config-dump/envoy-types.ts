@@ -1,0 +1,298 @@
+/**
+ * The JSON shapes of Envoy's admin `/config_dump` (envoy.admin.v3) that shadowgate renders: only the
+ * fields it fills, spelled as Envoy's proto JSON spells them (snake_case, durations as `"10s"`, enums
+ * as strings, uint64 wrappers as strings). Extensions live under `metadata.filter_metadata.shadowgate`
+ * and the bootstrap entry's `shadowgate` key.
+ */
+
+/** Envoy's `@type` URLs, one place. */
+export const TYPE_URLS = {
+  bootstrapDump: 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
+  listenersDump: 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+  clustersDump: 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+  routesDump: 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  routeConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  httpConnectionManager: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  tlsInspector: 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+  downstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+  upstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  previousHostsPredicate: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+} as const;
+
+export interface SocketAddress {
+  readonly socket_address: { readonly address: string; readonly port_value: number };
+}
+
+export interface FileDataSource {
+  readonly filename: string;
+}
+
+/** `envoy.type.matcher.v3.StringMatcher`, the three kinds Istio's StringMatch maps to. */
+export type EnvoyStringMatcher =
+  | { readonly exact: string }
+  | { readonly prefix: string }
+  | { readonly safe_regex: { readonly regex: string } };
+
+// ---- Routes -------------------------------------------------------------------------------------
+
+export interface EnvoyHeaderMatcher {
+  readonly name: string;
+  readonly string_match: EnvoyStringMatcher;
+  /** Set for Istio `withoutHeaders`. */
+  readonly invert_match?: true;
+}
+
+export interface EnvoyQueryParameterMatcher {
+  readonly name: string;
+  readonly string_match: EnvoyStringMatcher;
+}
+
+export type EnvoyPathSpecifier = { readonly prefix: string } | { readonly path: string } | { readonly safe_regex: { readonly regex: string } };
+
+export type EnvoyRouteMatch = EnvoyPathSpecifier & {
+  /** Absent on a route without `match[]` (Istio's catch-all `prefix: "/"`). */
+  readonly case_sensitive?: boolean;
+  readonly headers?: readonly EnvoyHeaderMatcher[];
+  readonly query_parameters?: readonly EnvoyQueryParameterMatcher[];
+};
+
+export type EnvoyAppendAction = 'OVERWRITE_IF_EXISTS_OR_ADD' | 'APPEND_IF_EXISTS_OR_ADD';
+
+export interface EnvoyHeaderValueOption {
+  readonly header: { readonly key: string; readonly value: string };
+  readonly append_action: EnvoyAppendAction;
+}
+
+/** The header-mutation fields shared by `Route` and `WeightedCluster.ClusterWeight`. */
+export interface EnvoyHeaderMutations {
+  readonly request_headers_to_add?: readonly EnvoyHeaderValueOption[];
+  readonly request_headers_to_remove?: readonly string[];
+  readonly response_headers_to_add?: readonly EnvoyHeaderValueOption[];
+  readonly response_headers_to_remove?: readonly string[];
+}
+
+export type EnvoyClusterWeight = { readonly name: string; readonly weight: number } & EnvoyHeaderMutations;
+
+export interface EnvoyRetryPolicy {
+  readonly retry_on: string;
+  readonly num_retries: number;
+  readonly per_try_timeout?: string;
+  readonly retry_host_predicate: readonly { readonly name: string; readonly typed_config: { readonly '@type': string } }[];
+  /** int64, so a string in proto JSON. */
+  readonly host_selection_retry_max_attempts: string;
+  readonly retriable_status_codes?: readonly number[];
+}
+
+export interface EnvoyRequestMirrorPolicy {
+  readonly cluster: string;
+  readonly runtime_fraction: { readonly default_value: { readonly numerator: number; readonly denominator: 'MILLION' } };
+  readonly trace_sampled: false;
+  /** Present (true) when the VirtualService turns the `-shadow` authority suffix off. */
+  readonly disable_shadow_host_suffix_append?: true;
+}
+
+export type EnvoyRouteAction = ({ readonly cluster: string } | { readonly weighted_clusters: { readonly clusters: readonly EnvoyClusterWeight[] } }) & {
+  readonly prefix_rewrite?: string;
+  readonly regex_rewrite?: { readonly pattern: { readonly regex: string }; readonly substitution: string };
+  readonly host_rewrite_literal?: string;
+  readonly timeout: string;
+  readonly retry_policy?: EnvoyRetryPolicy;
+  readonly request_mirror_policies?: readonly EnvoyRequestMirrorPolicy[];
+};
+
+/** shadowgate's per-route extension: where the route came from and where its mirrors came from. */
+export interface ShadowgateRouteMetadata {
+  readonly route_id: string;
+  /** `file:line` of the VirtualService http route. */
+  readonly source: string;
+  /** One entry per `request_mirror_policies[]` entry, in the same order. */
+  readonly mirror_origins: readonly ('config' | 'override')[];
+  /** Whether mirrored copies get `-shadow` appended to their authority; absent when the route mirrors nothing. */
+  readonly shadow_host_suffix?: boolean;
+  /** Whether a runtime override replaces (or switches off) the route's configured mirrors. */
+  readonly mirror_override: boolean;
+}
+
+export type EnvoyRoute = {
+  readonly name: string;
+  readonly match: EnvoyRouteMatch;
+  readonly route: EnvoyRouteAction;
+  readonly metadata: { readonly filter_metadata: { readonly shadowgate: ShadowgateRouteMetadata } };
+} & EnvoyHeaderMutations;
+
+export interface EnvoyVirtualHost {
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly routes: readonly EnvoyRoute[];
+}
+
+export interface EnvoyRouteConfiguration {
+  readonly '@type': typeof TYPE_URLS.routeConfiguration;
+  readonly name: string;
+  readonly virtual_hosts: readonly EnvoyVirtualHost[];
+  readonly validate_clusters: false;
+  /** The router compares Host without its port, as Istio's gateway route configurations do. */
+  readonly ignore_port_in_host_matching: true;
+}
+
+// ---- Listeners ----------------------------------------------------------------------------------
+
+export interface EnvoyTypedFilter<T> {
+  readonly name: string;
+  readonly typed_config: T;
+}
+
+export interface EnvoyHttpConnectionManager {
+  readonly '@type': typeof TYPE_URLS.httpConnectionManager;
+  readonly stat_prefix: string;
+  readonly rds: { readonly route_config_name: string };
+  readonly http_filters: readonly EnvoyTypedFilter<{ readonly '@type': typeof TYPE_URLS.router }>[];
+  /** The data plane appends the peer address to `x-forwarded-for`, as Envoy does with this set. */
+  readonly use_remote_address: true;
+}
+
+export interface EnvoyDownstreamTlsContext {
+  readonly '@type': typeof TYPE_URLS.downstreamTlsContext;
+  readonly common_tls_context: {
+    /** File names only: the certificate and key contents never appear in the dump. */
+    readonly tls_certificates: readonly { readonly certificate_chain: FileDataSource; readonly private_key: FileDataSource }[];
+  };
+}
+
+export interface EnvoyFilterChain {
+  readonly filter_chain_match?: { readonly server_names: readonly string[] };
+  readonly filters: readonly EnvoyTypedFilter<EnvoyHttpConnectionManager>[];
+  readonly transport_socket?: EnvoyTypedFilter<EnvoyDownstreamTlsContext>;
+}
+
+export interface EnvoyListener {
+  readonly '@type': typeof TYPE_URLS.listener;
+  readonly name: string;
+  readonly address: SocketAddress;
+  readonly filter_chains: readonly EnvoyFilterChain[];
+  /** HTTPS listeners whose servers all name hosts: the first server's certificate answers any other SNI. */
+  readonly default_filter_chain?: EnvoyFilterChain;
+  readonly listener_filters?: readonly EnvoyTypedFilter<{ readonly '@type': typeof TYPE_URLS.tlsInspector }>[];
+  readonly metadata: { readonly filter_metadata: { readonly shadowgate: { readonly sources: readonly string[] } } };
+}
+
+// ---- Clusters -----------------------------------------------------------------------------------
+
+export interface EnvoyLbEndpoint {
+  readonly endpoint: { readonly address: SocketAddress };
+  readonly load_balancing_weight: number;
+  readonly metadata: { readonly filter_metadata: { readonly istio: { readonly labels: Readonly<Record<string, string>> } } };
+}
+
+export interface EnvoyUpstreamTlsContext {
+  readonly '@type': typeof TYPE_URLS.upstreamTlsContext;
+  readonly common_tls_context: {
+    readonly validation_context: {
+      /** DestinationRule `caCertificates`; `system_root_certs` when there is none. */
+      readonly trusted_ca?: FileDataSource;
+      readonly system_root_certs?: Record<string, never>;
+      /** DestinationRule `insecureSkipVerify: true`. */
+      readonly trust_chain_verification?: 'ACCEPT_UNTRUSTED';
+    };
+  };
+  readonly sni: string;
+}
+
+export interface IstioClusterMetadata {
+  readonly services: readonly { readonly host: string; readonly name: string; readonly namespace: string }[];
+  readonly default_original_port: number;
+  readonly subset?: string;
+}
+
+export interface EnvoyCluster {
+  readonly '@type': typeof TYPE_URLS.cluster;
+  readonly name: string;
+  readonly type: 'STATIC' | 'STRICT_DNS';
+  readonly connect_timeout: string;
+  readonly lb_policy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM';
+  readonly dns_lookup_family?: 'ALL';
+  readonly circuit_breakers: { readonly thresholds: readonly { readonly max_connections: number; readonly max_pending_requests: number }[] };
+  readonly common_http_protocol_options: { readonly idle_timeout: string };
+  readonly load_assignment: {
+    readonly cluster_name: string;
+    readonly endpoints: readonly { readonly locality: Record<string, never>; readonly lb_endpoints: readonly EnvoyLbEndpoint[] }[];
+  };
+  readonly transport_socket?: EnvoyTypedFilter<EnvoyUpstreamTlsContext>;
+  readonly metadata: {
+    readonly filter_metadata: {
+      readonly istio: IstioClusterMetadata;
+      /** `source` is the ServiceEntry host's `file:line`; `protocol` its port's protocol. */
+      readonly shadowgate: { readonly source: string; readonly protocol: string };
+    };
+  };
+}
+
+// ---- The dump -----------------------------------------------------------------------------------
+
+/** One rejected reload's error, as `ConfigDiagnostic` carries it. */
+export interface RejectedConfigError {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly field: string;
+  readonly message: string;
+  readonly code: string;
+}
+
+/** shadowgate's extension on the bootstrap entry. */
+export interface ShadowgateBootstrap {
+  /** The last reload that failed (the gateway kept serving the previous config), or null. */
+  readonly last_rejected: { readonly at: string; readonly errors: readonly RejectedConfigError[] } | null;
+  /** Route ids whose mirrors come from a runtime override, sorted. */
+  readonly overrides: readonly string[];
+  readonly mirror: { readonly max_body_bytes: number; readonly default_timeout: string; readonly max_in_flight: number };
+  readonly proxy: { readonly retry_buffer_bytes: number };
+}
+
+export interface BootstrapConfigDump {
+  readonly '@type': typeof TYPE_URLS.bootstrapDump;
+  readonly bootstrap: {
+    readonly node: {
+      readonly id: 'shadowgate';
+      readonly metadata: { readonly CONFIG_VERSION: string; readonly LOADED_AT: string };
+      readonly user_agent_name: 'shadowgate';
+    };
+  };
+  readonly last_updated: string;
+  readonly shadowgate: ShadowgateBootstrap;
+}
+
+export interface ListenersConfigDump {
+  readonly '@type': typeof TYPE_URLS.listenersDump;
+  readonly version_info: string;
+  readonly dynamic_listeners: readonly {
+    readonly name: string;
+    readonly active_state: { readonly version_info: string; readonly listener: EnvoyListener; readonly last_updated: string };
+  }[];
+}
+
+export interface ClustersConfigDump {
+  readonly '@type': typeof TYPE_URLS.clustersDump;
+  readonly version_info: string;
+  readonly dynamic_active_clusters: readonly { readonly version_info: string; readonly cluster: EnvoyCluster; readonly last_updated: string }[];
+}
+
+export interface RoutesConfigDump {
+  readonly '@type': typeof TYPE_URLS.routesDump;
+  readonly dynamic_route_configs: readonly {
+    readonly version_info: string;
+    readonly route_config: EnvoyRouteConfiguration;
+    readonly last_updated: string;
+  }[];
+}
+
+/** Envoy's `/config_dump` body: bootstrap, listeners, clusters and routes, always in that order. */
+export interface ConfigDump {
+  readonly configs: readonly [BootstrapConfigDump, ListenersConfigDump, ClustersConfigDump, RoutesConfigDump];
+}

@@ -1,0 +1,84 @@
+/**
+ * Scalar conversions from the snapshot's values to Envoy's proto JSON spellings, and the names the
+ * listener and route parts of the dump must agree on.
+ */
+import type { Listener, SourceRef } from '../../snapshot/types.ts';
+
+/**
+ * A `google.protobuf.Duration` in proto JSON: seconds with 0, 3, 6 or 9 fractional digits
+ * (`10s`, `0.300s`, `0.000500s`), as Envoy's dump prints them.
+ */
+export function envoyDuration(ms: number): string {
+  let seconds = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - seconds * 1000) * 1_000_000);
+  if (nanos >= 1_000_000_000) {
+    seconds += 1;
+    nanos -= 1_000_000_000;
+  }
+  if (nanos === 0) return `${seconds}s`;
+  const digits = nanos % 1_000_000 === 0 ? 3 : nanos % 1000 === 0 ? 6 : 9;
+  const fraction = String(nanos).padStart(9, '0').slice(0, digits);
+  return `${seconds}.${fraction}s`;
+}
+
+/** `file:line`, how the dump points back at the YAML. */
+export function sourceText(source: SourceRef): string {
+  return `${source.file}:${source.line}`;
+}
+
+/**
+ * The pattern as the user wrote it, from a RegExp compiled straight from it: `RegExp.prototype.source`
+ * escapes `/` as `\/`, which RE2 reads the same but a reader would not recognise.
+ */
+export function patternOf(regex: RegExp): string {
+  let out = '';
+  const src = regex.source;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\' && i + 1 < src.length) {
+      const next = src[i + 1]!;
+      out += next === '/' ? '/' : c + next;
+      i++;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/**
+ * The inverse of the compile step's `toJsReplacement`: JavaScript's `$1` back to RE2's `\1`, `$$` back
+ * to `$`, and a literal backslash escaped again, so `regex_rewrite.substitution` reads as written.
+ */
+export function re2Substitution(js: string): string {
+  let out = '';
+  for (let i = 0; i < js.length; i++) {
+    const c = js[i]!;
+    const next = js[i + 1];
+    if (c === '$' && next === '$') {
+      out += '$';
+      i++;
+    } else if (c === '$' && next !== undefined && /\d/.test(next)) {
+      out += `\\${next}`;
+      i++;
+    } else if (c === '\\') {
+      out += '\\\\';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** The port a listener is actually bound to: the OS's choice for port 0 when the caller knows it. */
+export function boundPort(listener: Listener, listenerPorts: ReadonlyMap<string, number> | undefined): number {
+  return listenerPorts?.get(listener.name) ?? listener.port;
+}
+
+/**
+ * Istio's gateway route configuration name: `http.PORT`, or `http.PORT.BIND` for a server bound to a
+ * specific address, which also keeps two listeners on one port apart.
+ */
+export function routeConfigName(listener: Listener, port: number): string {
+  return listener.address === '0.0.0.0' ? `http.${port}` : `http.${port}.${listener.address}`;
+}
