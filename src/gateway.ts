@@ -95,6 +95,11 @@ export class Gateway {
     return out;
   }
 
+  /** Open downstream connections per listener. */
+  connections(): { listener: string; count: number }[] {
+    return [...this.#listeners].map(([listener, bound]) => ({ listener, count: bound.openConnections }));
+  }
+
   /**
    * Swaps in a new snapshot: upstreams and new listeners are readied first, then the snapshot is swapped,
    * then listeners the new config no longer has are closed (their in-flight requests finish).

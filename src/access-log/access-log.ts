@@ -45,13 +45,15 @@ export class AccessLog {
       return;
     }
     const dest = target === 'stdout' ? 1 : target === 'stderr' ? 2 : target;
-    this.#destination = pino.destination({ dest, sync: false, append: true, mkdir: typeof dest === 'string', minLength: 4096 });
+    // Asynchronous writes, flushed as soon as the event loop allows: no minLength, or a quiet gateway
+    // would hold its last lines in memory.
+    this.#destination = pino.destination({ dest, sync: false, append: true, mkdir: typeof dest === 'string' });
     this.#logger = pino(
       {
         base: null,
         timestamp: false,
-        // An access log line is the record itself: no level, no message.
-        formatters: { level: () => ({}) },
+        // An access log line has no level; pino's level slot names the log type instead.
+        formatters: { level: () => ({ log: 'access' }) },
       },
       this.#destination,
     );

@@ -1,11 +1,12 @@
 /** `shadowgate run`: load the config, serve it until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { Gateway } from '../gateway.ts';
+import { AdminTokenRequiredError, isLoopback } from '../admin/server.ts';
+import { GatewayRuntime, type RuntimeStart } from '../control/runtime.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
 import { listeningLine } from './listener-text.ts';
-import { countsText, loadConfig, printDiagnostics, type MirrorOverrides } from './load-config.ts';
-import { nonNegativeInteger } from './options.ts';
+import { countsText, printDiagnostics } from './load-config.ts';
+import { nonNegativeInteger, positiveSeconds } from './options.ts';
 import { failureText, type Outcome } from './outcome.ts';
 import { aborted, onShutdownSignal } from './shutdown.ts';
 
@@ -14,6 +15,12 @@ export interface RunOptions {
   readonly mirrorMaxBodyBytes?: number;
   readonly mirrorTimeout?: number;
   readonly mirrorMaxInFlight?: number;
+  readonly admin: string;
+  readonly adminToken?: string;
+  readonly accessLog: string;
+  readonly state?: string;
+  readonly drainTimeout: number;
+  readonly watch: boolean;
 }
 
 export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): void {
@@ -21,17 +28,26 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .command('run')
     .description('Serve the configuration: bind the Gateway listeners and proxy (and mirror) traffic.')
     .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON); repeatable')
-    .option('--mirror-max-body-bytes <n>', 'largest request body copied to a shadow; larger bodies skip the mirror', nonNegativeInteger)
+    .option('--admin <host:port>', 'admin server address (config dump, stats, reload, mirror policy API)', '127.0.0.1:15000')
+    .option('--admin-token <token>', 'bearer token every admin request must carry; required when --admin is not loopback')
+    .option('--access-log <target>', 'stdout, stderr, a file path (appended; reopened on SIGUSR1), or off', 'stdout')
+    .option('--state <file>', 'persist runtime mirror overrides here, so they survive restarts (otherwise in memory only)')
+    .option('--drain-timeout <seconds>', 'how long in-flight requests and shadows may finish on shutdown', positiveSeconds, 15)
+    .option('--no-watch', 'do not reload when a config file changes (SIGHUP and POST /reload still do)')
+    .option('--mirror-max-body-bytes <n>', 'buffer bound of each shadow\'s request-body copy; a copy that outgrows it is abandoned', nonNegativeInteger)
     .option('--mirror-timeout <ms>', 'shadow request timeout when the route sets none', nonNegativeInteger)
     .option('--mirror-max-in-flight <n>', 'shadows in flight per mirror cluster; past it copies are dropped', nonNegativeInteger)
     .addHelpText(
       'after',
       `
 Warnings are printed and the gateway starts; any error and it refuses to start (exit 1).
-Ctrl-C or SIGTERM stops accepting, lets in-flight requests and shadows finish, and exits 0.
+Config files are watched: a change, SIGHUP or POST /reload reloads them; a config with errors is
+rejected (logged, shown in /config_dump) and the last good one keeps serving.
+SIGUSR1 reopens the access log file. Ctrl-C or SIGTERM stops accepting, turns /ready to 503, lets
+in-flight requests and shadows finish (up to --drain-timeout), and exits 0.
 
 Example:
-  shadowgate run -c examples/
+  shadowgate run -c examples/cross-cluster-mirror --admin 127.0.0.1:15000
 ${EXIT_CODES_HELP}`,
     )
     .action(async (opts: RunOptions) => {
@@ -39,46 +55,79 @@ ${EXIT_CODES_HELP}`,
     });
 }
 
+/** `HOST:PORT` or `[v6]:PORT`. */
+function parseAdminAddress(text: string): { host: string; port: number } | null {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  if (match === null) return null;
+  const port = Number(match[3]);
+  return port > 65_535 ? null : { host: match[1] ?? match[2]!, port };
+}
+
 export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
-  const overrides: MirrorOverrides = {
+  const mirror = {
     ...(opts.mirrorMaxBodyBytes !== undefined && { maxBodyBytes: opts.mirrorMaxBodyBytes }),
     ...(opts.mirrorTimeout !== undefined && { defaultTimeoutMs: opts.mirrorTimeout }),
     ...(opts.mirrorMaxInFlight !== undefined && { maxInFlight: opts.mirrorMaxInFlight }),
   };
-  let loaded;
-  try {
-    loaded = await loadConfig(opts.config, overrides);
-  } catch (error) {
-    say(io.stderr, `shadowgate: could not load the configuration: ${failureText(error)}`);
-    return ExitCode.runtimeFailure;
+  const admin = parseAdminAddress(opts.admin);
+  if (admin === null) {
+    say(io.stderr, `shadowgate: --admin expects HOST:PORT, got ${JSON.stringify(opts.admin)}`);
+    return ExitCode.usage;
   }
-  printDiagnostics(loaded.diagnostics, io.stderr);
-  if (loaded.snapshot === null || loaded.errors > 0) {
-    say(io.stderr, `shadowgate: refusing to start, the config has ${countsText(loaded.errors, loaded.warnings)}`);
-    return ExitCode.invalidConfig;
+  if (opts.adminToken === undefined && !isLoopback(admin.host)) {
+    say(io.stderr, `shadowgate: ${new AdminTokenRequiredError(admin.host).message}`);
+    return ExitCode.usage;
   }
 
   // Listen for signals before binding, so a Ctrl-C during start-up still shuts down cleanly.
   const shutdown = onShutdownSignal();
+  let started: RuntimeStart;
   try {
-    let gateway: Gateway;
-    try {
-      gateway = await Gateway.start(loaded.snapshot);
-    } catch (error) {
-      say(io.stderr, `shadowgate: could not start: ${failureText(error)}`);
-      return ExitCode.runtimeFailure;
-    }
-    const { mirror } = loaded.snapshot;
-    say(io.stdout, `shadowgate ready (config ${loaded.snapshot.version}, ${countsText(loaded.errors, loaded.warnings)})`);
-    say(io.stdout, `mirror: max body ${mirror.maxBodyBytes} bytes, timeout ${mirror.defaultTimeoutMs} ms, max in flight ${mirror.maxInFlight}`);
-    for (const address of gateway.addresses()) say(io.stdout, listeningLine(address));
+    started = await GatewayRuntime.start({
+      paths: opts.config,
+      compile: { mirror },
+      statePath: opts.state ?? null,
+      admin: { ...admin, token: opts.adminToken ?? null },
+      accessLog: opts.accessLog,
+      drainTimeoutMs: opts.drainTimeout * 1000,
+      watch: opts.watch,
+      log: (line) => say(io.stderr, `shadowgate: ${line}`),
+    });
+  } catch (error) {
+    shutdown.dispose();
+    say(io.stderr, `shadowgate: could not start: ${failureText(error)}`);
+    return ExitCode.runtimeFailure;
+  }
+  const errors = started.diagnostics.filter((d) => d.severity === 'error').length;
+  printDiagnostics(started.diagnostics, io.stderr);
+  if (!started.ok) {
+    shutdown.dispose();
+    say(io.stderr, `shadowgate: refusing to start, the config has ${countsText(errors, started.diagnostics.length - errors)}`);
+    return ExitCode.invalidConfig;
+  }
+  const { runtime } = started;
+  const onHangup = (): void => void runtime.reload('signal');
+  const onRotate = (): void => runtime.reopenLogs();
+  process.on('SIGHUP', onHangup);
+  process.on('SIGUSR1', onRotate);
+  try {
+    const snapshot = runtime.controller.snapshot!;
+    const { mirror: settings } = snapshot;
+    say(io.stdout, `shadowgate ready (config ${snapshot.version}, ${countsText(errors, started.diagnostics.length - errors)})`);
+    say(io.stdout, `mirror: max body buffer ${settings.maxBodyBytes} bytes, timeout ${settings.defaultTimeoutMs} ms, max in flight ${settings.maxInFlight}`);
+    for (const address of runtime.gateway.addresses()) say(io.stdout, listeningLine(address));
+    const adminAddress = runtime.adminAddress!;
+    say(io.stdout, `admin on http://${adminAddress.family === 'IPv6' ? `[${adminAddress.address}]` : adminAddress.address}:${adminAddress.port}/ (config_dump, stats, api/routes)`);
+    if (opts.state === undefined) say(io.stdout, 'mirror overrides live in memory only (use --state FILE to keep them across restarts)');
 
     await aborted(shutdown.signal);
-    say(io.stdout, `received ${String(shutdown.signal.reason)}, draining and shutting down`);
-    await gateway.close();
+    say(io.stdout, `received ${String(shutdown.signal.reason)}, draining (up to ${opts.drainTimeout} s) and shutting down`);
+    await runtime.shutdown();
     say(io.stdout, 'stopped');
     return ExitCode.ok;
   } finally {
+    process.off('SIGHUP', onHangup);
+    process.off('SIGUSR1', onRotate);
     shutdown.dispose();
   }
 }

@@ -19,6 +19,7 @@ export {
 } from './compile/snapshot.ts';
 export { validateMirrorOverride, OVERRIDE_SOURCE, type MirrorOverride } from './compile/overrides.ts';
 export type { ServiceRegistry, Service, ServicePort } from './compile/services.ts';
+export { findDestinationRule } from './compile/services.ts';
 export { SHADOW_HOST_SUFFIX_ANNOTATION } from './compile/routes.ts';
 export {
   DIAGNOSTIC_CODES,

@@ -44,16 +44,24 @@ export class RateTracker {
   /** Takes one sample of every total; public so tests can drive time. */
   sample(): void {
     this.#position = (this.#position + 1) % WINDOW;
-    const primary = new Map<string, number>();
-    for (const c of this.#counters.upstreams()) primary.set(c.cluster, (primary.get(c.cluster) ?? 0) + c.requests - c.retries);
-    const mirror = new Map<string, number>();
-    for (const c of this.#counters.mirrors()) mirror.set(c.cluster, (mirror.get(c.cluster) ?? 0) + c.sent);
+    const { primary, mirror } = this.#totals();
     this.#record(this.#primary, primary);
     this.#record(this.#mirror, mirror);
   }
 
+  /** Rates from the live totals against the samples 10 and 60 seconds back (or as far as there are). */
   rates(): { primary: ClusterRates[]; mirror: ClusterRates[] } {
-    return { primary: this.#rates(this.#primary), mirror: this.#rates(this.#mirror) };
+    const { primary, mirror } = this.#totals();
+    return { primary: this.#rates(this.#primary, primary), mirror: this.#rates(this.#mirror, mirror) };
+  }
+
+  #totals(): { primary: Map<string, number>; mirror: Map<string, number> } {
+    const primary = new Map<string, number>();
+    // Requests, not attempts: a retried request counts once.
+    for (const c of this.#counters.upstreams()) primary.set(c.cluster, (primary.get(c.cluster) ?? 0) + c.requests - c.retries);
+    const mirror = new Map<string, number>();
+    for (const c of this.#counters.mirrors()) mirror.set(c.cluster, (mirror.get(c.cluster) ?? 0) + c.sent);
+    return { primary, mirror };
   }
 
   #record(rings: Map<string, Ring>, totals: Map<string, number>): void {
@@ -68,17 +76,20 @@ export class RateTracker {
     }
   }
 
-  #rates(rings: Map<string, Ring>): ClusterRates[] {
+  #rates(rings: Map<string, Ring>, totals: Map<string, number>): ClusterRates[] {
     const out: ClusterRates[] = [];
-    for (const [cluster, ring] of rings) {
-      const now = ring.samples[this.#position]!;
-      const ago = (seconds: number) => {
+    for (const [cluster, total] of totals) {
+      const ring = rings.get(cluster);
+      const perSecond = (seconds: number): number => {
+        if (ring === undefined) return 0;
+        // The newest sample is "now" to within a second; look back from it.
         const span = Math.min(seconds, ring.filled - 1);
         if (span <= 0) return 0;
+        const newest = ring.samples[this.#position]!;
         const then = ring.samples[(this.#position - span + WINDOW) % WINDOW]!;
-        return (now - then) / span;
+        return (newest - then) / span;
       };
-      out.push({ cluster, rps10s: round(ago(10)), rps60s: round(ago(60)), total: now });
+      out.push({ cluster, rps10s: round(perSecond(10)), rps60s: round(perSecond(60)), total });
     }
     return out.sort((a, b) => a.cluster.localeCompare(b.cluster));
   }

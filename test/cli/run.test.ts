@@ -8,9 +8,12 @@ import { DEMO_HOST } from '../../src/demo/demo-config.ts';
 import { requestVia, runCli, startEchoService, testAgent, waitFor, writeConfig } from '../support/index.ts';
 import { configWithUnknownSubset, validConfig } from './fixtures.ts';
 
+/** Tests run side by side: no fixed admin port, no access log on stdout. */
+const QUIET = ['--admin', '127.0.0.1:0', '--access-log', 'off'];
+
 test('run refuses to start on config errors (exit 1) and prints them', async () => {
   const { file } = writeConfig(configWithUnknownSubset().yaml);
-  const result = await runCli(['run', '-c', file]);
+  const result = await runCli(['run', '-c', file, ...QUIET]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /UNKNOWN_SUBSET/);
   assert.match(result.stderr, /refusing to start, the config has 1 error/);
@@ -22,7 +25,7 @@ test('run exits 3 when the listener port is taken', async (t) => {
   t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
   const { port } = blocker.address() as AddressInfo;
   const { file } = writeConfig(validConfig({ gatewayPort: port }));
-  const result = await runCli(['run', '-c', file]);
+  const result = await runCli(['run', '-c', file, ...QUIET]);
   assert.equal(result.code, 3, result.stdout + result.stderr);
   assert.match(result.stderr, /could not start: .*EADDRINUSE/);
 });
@@ -38,7 +41,7 @@ test('run serves the config, mirrors, and exits 0 on SIGTERM', async (t) => {
   let gatewayUrl: string | null = null;
   let output = '';
   let child: ChildProcess | null = null;
-  const exited = runCli(['run', '-c', file, '--mirror-timeout', '2000'], {
+  const exited = runCli(['run', '-c', file, ...QUIET, '--mirror-timeout', '2000'], {
     onStdout(chunk, process) {
       child = process;
       output += chunk;
@@ -58,5 +61,5 @@ test('run serves the config, mirrors, and exits 0 on SIGTERM', async (t) => {
   (child as ChildProcess).kill('SIGTERM');
   const result = await exited;
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /received SIGTERM, draining and shutting down\nstopped\n$/);
+  assert.match(result.stdout, /received SIGTERM, draining \(up to 15 s\) and shutting down\nstopped\n$/);
 });
