@@ -3,6 +3,7 @@
  * `main.ts` so it can be driven with any argv and streams.
  */
 import { Command, CommanderError } from 'commander';
+import { addConfigDumpCommand } from './config-dump.ts';
 import { addDemoCommand } from './demo.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
@@ -30,6 +31,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .addHelpText('after', EXIT_CODES_HELP);
   addRunCommand(program, io, outcome);
   addValidateCommand(program, io, outcome);
+  addConfigDumpCommand(program, io, outcome);
   addDemoCommand(program, io, outcome);
 
   if (argv.length === 0) {

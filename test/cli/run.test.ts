@@ -1,6 +1,7 @@
 /** `shadowgate run`: refuses bad config, reports bind failures, serves, and stops cleanly on SIGTERM. */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -62,4 +63,64 @@ test('run serves the config, mirrors, and exits 0 on SIGTERM', async (t) => {
   const result = await exited;
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /received SIGTERM, draining \(up to 15 s\) and shutting down\nstopped\n$/);
+});
+
+test('SIGHUP reloads the config files (watching off), and a bad file keeps the last good config', async (t) => {
+  const primary = await startEchoService({ name: 'primary' });
+  const shadow = await startEchoService({ name: 'shadow' });
+  t.after(() => Promise.all([primary.close(), shadow.close()]));
+  const { file } = writeConfig(validConfig({ primaryPort: primary.port, shadowPort: shadow.port, percentage: 0 }));
+
+  let gatewayUrl: string | null = null;
+  let output = '';
+  let child: ChildProcess | null = null;
+  const exited = runCli(['run', '-c', file, ...QUIET, '--no-watch'], {
+    onStdout(chunk, process) {
+      child = process;
+      output += chunk;
+      gatewayUrl ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? null;
+    },
+  });
+  const url = await waitFor(() => gatewayUrl, { timeoutMs: 15_000, description: 'run prints its listener' });
+  const agent = testAgent(t);
+  assert.equal((await requestVia(`${url}/headers`, { agent, host: DEMO_HOST })).status, 200);
+  assert.equal(shadow.count, 0);
+
+  writeFileSync(file, validConfig({ primaryPort: primary.port, shadowPort: shadow.port, percentage: 100 }));
+  (child as unknown as ChildProcess).kill('SIGHUP');
+  await waitFor(
+    async () => {
+      await requestVia(`${url}/headers`, { agent, host: DEMO_HOST });
+      return shadow.count > 0;
+    },
+    { timeoutMs: 10_000, description: 'mirroring after SIGHUP' },
+  );
+
+  writeFileSync(file, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: broken }\nspec: { hosts: 7 }\n');
+  (child as unknown as ChildProcess).kill('SIGHUP');
+  const before = shadow.count;
+  await waitFor(
+    async () => {
+      const res = await requestVia(`${url}/headers`, { agent, host: DEMO_HOST });
+      return res.status === 200 && shadow.count > before + 3;
+    },
+    { timeoutMs: 10_000, description: 'still serving and mirroring after a bad reload' },
+  );
+
+  (child as unknown as ChildProcess).kill('SIGTERM');
+  const result = await exited;
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /config [0-9a-f]+ applied \(signal\)/);
+  assert.match(result.stderr, /config rejected \(signal\), still serving the last good config/);
+});
+
+test('config-dump prints the Envoy-shaped JSON offline', async () => {
+  const result = await runCli(['config-dump', '-c', 'examples/cross-cluster-mirror']);
+  assert.equal(result.code, 0, result.stderr);
+  const dump = JSON.parse(result.stdout) as { configs: { '@type': string }[] };
+  assert.deepEqual(
+    dump.configs.map((c) => c['@type'].split('.').pop()),
+    ['BootstrapConfigDump', 'ListenersConfigDump', 'ClustersConfigDump', 'RoutesConfigDump'],
+  );
+  assert.match(result.stdout, /"numerator": 500000/);
 });
