@@ -8,6 +8,7 @@ import type { Listener, Snapshot } from './snapshot/types.ts';
 import { BoundListener } from './dataplane/listener.ts';
 import { Proxy } from './dataplane/proxy.ts';
 import { UpstreamClusters } from './dataplane/upstream/upstream-clusters.ts';
+import type { OutlierSettings } from './mirror/outlier-detector.ts';
 import { ShadowWriter } from './mirror/shadow-writer.ts';
 import { GatewayCounters } from './stats/counters.ts';
 
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   readonly random?: () => number;
   /** How often `resolution: DNS` clusters re-resolve. */
   readonly dnsRefreshMs?: number;
+  /** Ejection of failing mirror endpoints; defaults to 5 failures, 1 s doubling to 30 s. */
+  readonly mirrorOutlier?: OutlierSettings;
 }
 
 /** A listener can be updated in place only while it keeps its address, port and protocol. */
@@ -53,6 +56,7 @@ export class Gateway {
       clusters: this.#mirror,
       counters: this.counters,
       maxInFlight: () => this.#snapshot.mirror.maxInFlight,
+      outlier: options.mirrorOutlier,
     });
     this.#proxy = new Proxy({
       snapshot: () => this.#snapshot,

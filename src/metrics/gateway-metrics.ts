@@ -115,6 +115,7 @@ function mirrorMetrics(counters: GatewayCounters): CollectedMetric[] {
         { labels: { ...labels(c), reason: 'body_too_large' }, value: c.droppedBodyTooLarge },
         { labels: { ...labels(c), reason: 'no_endpoint' }, value: c.droppedNoEndpoint },
         { labels: { ...labels(c), reason: 'downstream_aborted' }, value: c.droppedAborted },
+        { labels: { ...labels(c), reason: 'ejected' }, value: c.droppedEjected },
       ]),
     ),
     new CollectedMetric('mirrorInFlight', 'gauge', each((c) => [{ labels: labels(c), value: c.inFlight }])),

@@ -15,7 +15,7 @@ export const METRICS = {
   mirrorSent: { name: 'shadowgate_mirror_sent_total', help: 'Copies handed to a shadow connection', labels: ['route', 'mirror_cluster'] },
   mirrorCompleted: { name: 'shadowgate_mirror_completed_total', help: 'Copies the shadow answered in full, by status class', labels: ['route', 'mirror_cluster', 'status_class'] },
   mirrorFailed: { name: 'shadowgate_mirror_failed_total', help: 'Copies that failed after sending, by reason (connect_failure, reset, timeout)', labels: ['route', 'mirror_cluster', 'reason'] },
-  mirrorDropped: { name: 'shadowgate_mirror_dropped_total', help: 'Copies dropped or abandoned, by reason (overflow, body_too_large, no_endpoint, downstream_aborted)', labels: ['route', 'mirror_cluster', 'reason'] },
+  mirrorDropped: { name: 'shadowgate_mirror_dropped_total', help: 'Copies dropped or abandoned, by reason (overflow, body_too_large, no_endpoint, downstream_aborted, ejected)', labels: ['route', 'mirror_cluster', 'reason'] },
   mirrorInFlight: { name: 'shadowgate_mirror_in_flight', help: 'Copies in flight', labels: ['route', 'mirror_cluster'] },
   configReloads: { name: 'shadowgate_config_reloads_total', help: 'Config loads by result (success, failure)', labels: ['result'] },
   configInfo: { name: 'shadowgate_config_info', help: 'The serving config: always 1, labelled with its version', labels: ['version'] },

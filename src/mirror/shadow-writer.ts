@@ -13,6 +13,7 @@ import type { MirrorPolicy } from '../snapshot/types.ts';
 import { type GatewayCounters, type MirrorCounters, statusClass } from '../stats/counters.ts';
 import { BodyCopyOverflowError, DownstreamAbortedError } from '../dataplane/request-body.ts';
 import { accessEvents } from '../dataplane/events.ts';
+import { OutlierDetector, type OutlierSettings } from './outlier-detector.ts';
 import { shadowAuthority } from './shadow-authority.ts';
 
 /** One copy to send. `headers` are the primary's upstream headers; the writer sets the shadow Host. */
@@ -35,6 +36,7 @@ export interface ShadowWriterOptions {
   readonly counters: GatewayCounters;
   /** In-flight copies allowed per mirror cluster; more are dropped, not queued. */
   readonly maxInFlight: () => number;
+  readonly outlier?: OutlierSettings;
 }
 
 export class ShadowWriter {
@@ -43,6 +45,8 @@ export class ShadowWriter {
   readonly #maxInFlight: () => number;
   /** Counters found once per compiled policy, so the hot path does no string keys. */
   readonly #countersByPolicy = new WeakMap<MirrorPolicy, MirrorCounters>();
+  /** @internal shared with the exchanges, which report each endpoint's outcome. */
+  readonly outliers: OutlierDetector<UpstreamEndpoint>;
   #inFlight = 0;
   #idle: (() => void)[] = [];
 
@@ -50,6 +54,7 @@ export class ShadowWriter {
     this.#clusters = options.clusters;
     this.#counters = options.counters;
     this.#maxInFlight = options.maxInFlight;
+    this.outliers = new OutlierDetector(options.outlier);
   }
 
   /** Sends a copy, or drops it and counts why. Returns nothing the caller could wait on. */
@@ -58,14 +63,23 @@ export class ShadowWriter {
     counters.sampled++;
     const authority = request.policy.hostSuffix ? shadowAuthority(request.authority) : request.authority;
     const cluster = this.#clusters.get(request.policy.cluster);
-    const endpoint = cluster === undefined || cluster.inFlight >= this.#maxInFlight() ? null : cluster.pick();
+    let endpoint: UpstreamEndpoint | null = null;
+    let flag = 'UH';
+    if (cluster === undefined) counters.droppedNoEndpoint++;
+    else if (cluster.inFlight >= this.#maxInFlight()) {
+      // Over the cap: dropped, not queued (Envoy's overflow).
+      counters.droppedOverflow++;
+      flag = 'UO';
+    } else {
+      endpoint = this.#pickAdmitted(cluster);
+      if (endpoint === null) {
+        if (cluster.endpoints.length === 0) counters.droppedNoEndpoint++;
+        else counters.droppedEjected++;
+      }
+    }
     if (cluster === undefined || endpoint === null) {
-      // Dropped before sending: over the cap (Envoy's overflow, UO) or nowhere to send (UH).
-      const overflow = cluster !== undefined && cluster.inFlight >= this.#maxInFlight();
-      if (overflow) counters.droppedOverflow++;
-      else counters.droppedNoEndpoint++;
       request.body?.destroy();
-      if (accessEvents.hasSubscribers) publishShadow(request, authority, '', 0, 0, overflow ? 'UO' : 'UH', Date.now(), 0);
+      if (accessEvents.hasSubscribers) publishShadow(request, authority, '', 0, 0, flag, Date.now(), 0);
       return;
     }
     const headers = { ...request.headers };
@@ -99,6 +113,16 @@ export class ShadowWriter {
   idle(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** An endpoint outlier detection admits, trying each endpoint at most once; `null` when none is. */
+  #pickAdmitted(cluster: UpstreamCluster): UpstreamEndpoint | null {
+    for (let i = 0; i < cluster.endpoints.length; i++) {
+      const endpoint = cluster.pick();
+      if (endpoint === null) return null;
+      if (this.outliers.admit(endpoint)) return endpoint;
+    }
+    return null;
   }
 
   #countersFor(routeId: string, policy: MirrorPolicy): MirrorCounters {
@@ -222,28 +246,35 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#done) return;
     this.#counters.completed[statusClass(this.#status)]++;
+    this.#writer.outliers.succeeded(this.#endpoint);
     this.#finish('');
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
     if (this.#done) return;
     const counters = this.#counters;
+    const outliers = this.#writer.outliers;
     let flag: string;
     if (this.#timedOut) {
       counters.failedTimeout++;
+      outliers.failed(this.#endpoint);
       flag = 'UT';
     } else if (error instanceof BodyCopyOverflowError || this.#body?.errored instanceof BodyCopyOverflowError) {
       // Not an Envoy flag: Envoy buffers shadow bodies without a bound of their own.
       counters.droppedBodyTooLarge++;
+      outliers.inconclusive(this.#endpoint);
       flag = 'SBO';
     } else if (error instanceof DownstreamAbortedError || this.#body?.errored instanceof DownstreamAbortedError) {
       counters.droppedAborted++;
+      outliers.inconclusive(this.#endpoint);
       flag = 'DC';
     } else if (classifyFailure(error, this.#controller !== null) === 'connect') {
       counters.failedConnect++;
+      outliers.failed(this.#endpoint);
       flag = 'UF';
     } else {
       counters.failedReset++;
+      outliers.failed(this.#endpoint);
       flag = 'UR';
     }
     this.#finish(flag);

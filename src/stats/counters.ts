@@ -65,6 +65,8 @@ export interface MirrorCounters {
   droppedNoEndpoint: number;
   /** Dropped before sending: the primary request ended before its body was complete. */
   droppedAborted: number;
+  /** Dropped before sending: every endpoint is ejected by outlier detection (no connect attempt). */
+  droppedEjected: number;
   inFlight: number;
 }
 
@@ -105,7 +107,7 @@ export class GatewayCounters {
       counters = {
         routeId, cluster, sampled: 0, sent: 0, completed: byStatusClass(), failedConnect: 0, failedReset: 0,
         failedTimeout: 0, droppedOverflow: 0, droppedBodyTooLarge: 0, droppedNoEndpoint: 0, droppedAborted: 0,
-        inFlight: 0,
+        droppedEjected: 0, inFlight: 0,
       };
       this.#mirror.set(key, counters);
     }

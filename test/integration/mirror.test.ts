@@ -240,8 +240,35 @@ spec:
     await waitFor(() => gateway.shadowsInFlight === 0);
     const dead_ = [...gateway.counters.mirrors()].find((c) => c.cluster.includes('dead'))!;
     const reset_ = [...gateway.counters.mirrors()].find((c) => c.cluster.includes('reset'))!;
-    assert.equal(dead_.failedConnect, 201, 'every copy to the dead shadow counted as a connect failure');
-    assert.equal(reset_.failedReset + reset_.failedConnect, 201, 'every copy to the resetting shadow counted as failed');
+    assert.equal(dead_.failedConnect + dead_.droppedEjected, 201, 'every copy to the dead shadow is counted');
+    assert.ok(dead_.failedConnect >= 5 && dead_.failedConnect < 20, `outlier detection stopped the connect attempts (${dead_.failedConnect})`);
+    assert.equal(reset_.failedReset + reset_.failedConnect + reset_.droppedEjected, 201, 'every copy to the resetting shadow is counted');
+    assert.ok(reset_.droppedEjected > 150, 'the resetting shadow was ejected too');
+  });
+
+  test('an ejected shadow is probed after the back-off and gets copies again once it is back', async (t) => {
+    const primary = await startEchoService({ name: 'primary' });
+    const port = await deadPort();
+    t.after(() => primary.close());
+    const { url, gateway } = await startGateway(t, mirrorConfig(primary.port, port, 'mirror: { host: httpbin-next, port: { number: 80 } }'), {
+      mirrorOutlier: { threshold: 3, baseEjectionMs: 200, maxEjectionMs: 400 },
+    });
+    const agent = testAgent(t);
+    for (let i = 0; i < 20; i++) assert.equal((await requestVia(`${url}/anything`, { agent, host: 'httpbin' })).status, 200);
+    const counters = [...gateway.counters.mirrors()][0]!;
+    await waitFor(() => counters.inFlight === 0);
+    assert.equal(counters.failedConnect, 3, 'ejected after 3 consecutive failures');
+    assert.equal(counters.droppedEjected, 17);
+    // The shadow comes up on the same port; after the back-off a probe finds it.
+    const revived = await startEchoService({ name: 'revived', port });
+    t.after(() => revived.close());
+    await waitFor(
+      async () => {
+        await requestVia(`${url}/anything/again`, { agent, host: 'httpbin' });
+        return revived.count >= 3;
+      },
+      { timeoutMs: 5000, description: 'copies flow again after the probe' },
+    );
   });
 
   test('the in-flight cap drops copies instead of queueing them', async (t) => {
