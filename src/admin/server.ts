@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { ConfigDiagnostic } from '../config/index.ts';
 import type { GatewayController, ReloadResult } from '../control/controller.ts';
-import type { Gateway } from '../gateway.ts';
+import type { DataPlaneView } from '../control/data-plane-view.ts';
 import type { RateTracker } from '../metrics/rates.ts';
 import { renderConfigDump } from './config-dump.ts';
 import { listRoutes, listServices, mirrorOverrideBody } from './routes-api.ts';
@@ -18,7 +18,7 @@ import { statsJson } from './stats-json.ts';
 
 export interface AdminContext {
   readonly controller: GatewayController;
-  readonly gateway: () => Gateway | null;
+  readonly dataPlane: () => DataPlaneView | null;
   readonly registry: Registry;
   readonly rates: RateTracker;
   /** True once listeners are bound, false again while draining. */
@@ -170,7 +170,7 @@ export class AdminServer {
       case 'GET /config_dump': {
         const snapshot = controller.snapshot;
         if (snapshot === null) throw new HttpError(503, { error: 'no config loaded' });
-        const gateway = this.#context.gateway();
+        const dataPlane = this.#context.dataPlane();
         const rejected = controller.rejected;
         sendJson(
           res,
@@ -180,18 +180,20 @@ export class AdminServer {
             loadedAt: snapshot.loadedAt,
             lastRejected: rejected === null ? null : { at: rejected.at, errors: [...rejected.diagnostics] },
             overrides: [...controller.overrides.keys()],
-            listenerPorts: new Map(gateway?.addresses().map((a) => [a.name, a.port]) ?? []),
+            listenerPorts: new Map(dataPlane?.addresses().map((a) => [a.name, a.port]) ?? []),
           }),
         );
         return;
       }
       case 'GET /stats/prometheus':
+        await this.#context.dataPlane()?.refresh?.();
         sendText(res, 200, await this.#context.registry.metrics(), this.#context.registry.contentType);
         return;
       case 'GET /stats': {
-        const gateway = this.#context.gateway();
-        if (gateway === null) throw new HttpError(503, { error: 'gateway not started' });
-        sendJson(res, 200, statsJson(gateway, controller, this.#context.rates));
+        const dataPlane = this.#context.dataPlane();
+        if (dataPlane === null) throw new HttpError(503, { error: 'gateway not started' });
+        await dataPlane.refresh?.();
+        sendJson(res, 200, statsJson(dataPlane, controller, this.#context.rates));
         return;
       }
       case 'POST /reload': {

@@ -3,11 +3,11 @@
  * primary traffic and for the mirror copies, side by side.
  */
 import type { GatewayController } from '../control/controller.ts';
-import type { Gateway } from '../gateway.ts';
+import type { DataPlaneView } from '../control/data-plane-view.ts';
 import type { RateTracker } from '../metrics/rates.ts';
 
-export function statsJson(gateway: Gateway, controller: GatewayController, rates: RateTracker): unknown {
-  const { counters } = gateway;
+export function statsJson(dataPlane: DataPlaneView, controller: GatewayController, rates: RateTracker): unknown {
+  const { counters } = dataPlane;
   const snapshot = controller.snapshot;
   const strip = <T extends { latency?: unknown }>(c: T) => {
     const { latency: _latency, ...rest } = c;
@@ -22,7 +22,7 @@ export function statsJson(gateway: Gateway, controller: GatewayController, rates
       overrides: controller.overrides.size,
     },
     rates: rates.rates(),
-    listeners: gateway.connections(),
+    listeners: dataPlane.connections(),
     downstream: [...counters.downstreams()].map(strip),
     upstream: [...counters.upstreams()].map(strip),
     mirror: [...counters.mirrors()],

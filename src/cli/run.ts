@@ -1,5 +1,8 @@
 /** `shadowgate run`: load the config, serve it until SIGINT/SIGTERM. */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { runWorker } from '../control/workers/worker.ts';
 import { AdminTokenRequiredError, isLoopback } from '../admin/server.ts';
 import { GatewayRuntime, type RuntimeStart } from '../control/runtime.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
@@ -21,6 +24,7 @@ export interface RunOptions {
   readonly state?: string;
   readonly drainTimeout: number;
   readonly watch: boolean;
+  readonly workers: number;
 }
 
 export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): void {
@@ -34,6 +38,7 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .option('--state <file>', 'persist runtime mirror overrides here, so they survive restarts (otherwise in memory only)')
     .option('--drain-timeout <seconds>', 'how long in-flight requests and shadows may finish on shutdown', positiveSeconds, 15)
     .option('--no-watch', 'do not reload when a config file changes (SIGHUP and POST /reload still do)')
+    .option('--workers <n|auto>', 'serve from N worker processes sharing the listeners (auto: one per CPU); 0 serves in this process', workerCount, 0)
     .option('--mirror-max-body-bytes <n>', 'buffer bound of each shadow\'s request-body copy; a copy that outgrows it is abandoned', nonNegativeInteger)
     .option('--mirror-timeout <ms>', 'shadow request timeout when the route sets none', nonNegativeInteger)
     .option('--mirror-max-in-flight <n>', 'shadows in flight per mirror cluster; past it copies are dropped', nonNegativeInteger)
@@ -55,6 +60,31 @@ ${EXIT_CODES_HELP}`,
     });
 }
 
+/** `--workers`: a count, or `auto` for one per CPU. */
+function workerCount(value: string): number {
+  return value === 'auto' ? availableParallelism() : nonNegativeInteger(value);
+}
+
+/** A forked worker runs the same command line; it serves and follows its supervisor over IPC. */
+async function runAsWorker(opts: RunOptions, io: CliIo): Promise<ExitCode> {
+  const code = await runWorker({
+    paths: opts.config,
+    compile: { mirror: mirrorSettings(opts) },
+    accessLog: opts.accessLog,
+    drainTimeoutMs: opts.drainTimeout * 1000,
+    log: (line) => say(io.stderr, `shadowgate worker ${process.pid}: ${line}`),
+  });
+  return code === 0 ? ExitCode.ok : ExitCode.runtimeFailure;
+}
+
+function mirrorSettings(opts: RunOptions) {
+  return {
+    ...(opts.mirrorMaxBodyBytes !== undefined && { maxBodyBytes: opts.mirrorMaxBodyBytes }),
+    ...(opts.mirrorTimeout !== undefined && { defaultTimeoutMs: opts.mirrorTimeout }),
+    ...(opts.mirrorMaxInFlight !== undefined && { maxInFlight: opts.mirrorMaxInFlight }),
+  };
+}
+
 /** `HOST:PORT` or `[v6]:PORT`. */
 function parseAdminAddress(text: string): { host: string; port: number } | null {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
@@ -64,11 +94,8 @@ function parseAdminAddress(text: string): { host: string; port: number } | null 
 }
 
 export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
-  const mirror = {
-    ...(opts.mirrorMaxBodyBytes !== undefined && { maxBodyBytes: opts.mirrorMaxBodyBytes }),
-    ...(opts.mirrorTimeout !== undefined && { defaultTimeoutMs: opts.mirrorTimeout }),
-    ...(opts.mirrorMaxInFlight !== undefined && { maxInFlight: opts.mirrorMaxInFlight }),
-  };
+  if (cluster.isWorker) return runAsWorker(opts, io);
+  const mirror = mirrorSettings(opts);
   const admin = parseAdminAddress(opts.admin);
   if (admin === null) {
     say(io.stderr, `shadowgate: --admin expects HOST:PORT, got ${JSON.stringify(opts.admin)}`);
@@ -91,6 +118,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
       accessLog: opts.accessLog,
       drainTimeoutMs: opts.drainTimeout * 1000,
       watch: opts.watch,
+      workers: opts.workers,
       log: (line) => say(io.stderr, `shadowgate: ${line}`),
     });
   } catch (error) {
@@ -115,7 +143,8 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     const { mirror: settings } = snapshot;
     say(io.stdout, `shadowgate ready (config ${snapshot.version}, ${countsText(errors, started.diagnostics.length - errors)})`);
     say(io.stdout, `mirror: max body buffer ${settings.maxBodyBytes} bytes, timeout ${settings.defaultTimeoutMs} ms, max in flight ${settings.maxInFlight}`);
-    for (const address of runtime.gateway.addresses()) say(io.stdout, listeningLine(address));
+    for (const address of runtime.dataPlane.addresses()) say(io.stdout, listeningLine(address));
+    if (runtime.supervisor !== null) say(io.stdout, `serving from ${opts.workers} workers (pids ${runtime.supervisor.pids().join(', ')})`);
     const adminAddress = runtime.adminAddress!;
     say(io.stdout, `admin on http://${adminAddress.family === 'IPv6' ? `[${adminAddress.address}]` : adminAddress.address}:${adminAddress.port}/ (config_dump, stats, api/routes)`);
     if (opts.state === undefined) say(io.stdout, 'mirror overrides live in memory only (use --state FILE to keep them across restarts)');

@@ -42,6 +42,8 @@ export interface ControllerOptions extends ControllerEvents {
   readonly compile?: Omit<CompileOptions, 'overrides'>;
   /** Where overrides persist across restarts; without it they live in memory only. */
   readonly statePath?: string | null;
+  /** Overrides to start with (a worker gets its supervisor's). */
+  readonly initialOverrides?: ReadonlyMap<string, MirrorOverride>;
 }
 
 /** The last good config: what the gateway serves, and what overrides are checked against. */
@@ -70,6 +72,7 @@ export class GatewayController {
   /** Loads and compiles the config for start-up; the caller starts the gateway with the snapshot. */
   async initialLoad(): Promise<{ snapshot: Snapshot | null; diagnostics: readonly ConfigDiagnostic[] }> {
     await this.#overrides.load();
+    if (this.#options.initialOverrides !== undefined) await this.#overrides.replace(this.#options.initialOverrides);
     const built = await this.#build();
     if (built.good === null) {
       this.#reloads.failure++;
@@ -117,6 +120,14 @@ export class GatewayController {
     });
   }
 
+  /** Re-reads the config files with a whole new set of overrides (a worker following its supervisor). */
+  reloadWithOverrides(overrides: ReadonlyMap<string, MirrorOverride>, trigger: ReloadTrigger): Promise<ReloadResult> {
+    return this.#serialized(async () => {
+      await this.#overrides.replace(overrides);
+      return this.#adopt(await this.#build(), trigger);
+    });
+  }
+
   /**
    * Sets (or with `null`, removes) the runtime mirror policy of a route, checked with the same rules as
    * a VirtualService mirror, and applies it at once. The override is kept only if it applies.
@@ -133,8 +144,11 @@ export class GatewayController {
       if (override === null) next.delete(routeId);
       else next.set(routeId, override);
       const compiled = this.#compile(good.resources, next);
+      // Stored first, so whoever hears about the reload (workers) reads the new overrides.
+      const previous = this.#overrides.all;
+      if (compiled.good !== null) await this.#overrides.replace(next);
       const result = await this.#adopt(compiled, 'override');
-      if (result.ok) await this.#overrides.replace(next);
+      if (!result.ok && compiled.good !== null) await this.#overrides.replace(previous);
       return result;
     });
   }

@@ -1,20 +1,24 @@
 /**
- * A whole running gateway process, assembled: the config controller, the gateway it feeds, access
- * logs, metrics and the admin server. `shadowgate run` is this plus signals; tests start it directly.
+ * A whole running gateway process, assembled: the config controller, the data plane it feeds (a
+ * gateway in this process, or N workers under a supervisor), access logs, metrics and the admin
+ * server. `shadowgate run` is this plus signals; tests start it directly.
  */
 import type { AddressInfo } from 'node:net';
 import { AccessLog, type AccessLogTarget } from '../access-log/access-log.ts';
 import { AdminServer } from '../admin/server.ts';
-import { formatDiagnostic, type CompileOptions, type ConfigDiagnostic } from '../config/index.ts';
+import { formatDiagnostic, type CompileOptions, type ConfigDiagnostic, type MirrorOverride } from '../config/index.ts';
 import { Gateway, type GatewayOptions } from '../gateway.ts';
 import { createMetricsRegistry } from '../metrics/gateway-metrics.ts';
 import { RateTracker } from '../metrics/rates.ts';
 import { GatewayController, type ReloadResult, type ReloadTrigger } from './controller.ts';
+import type { DataPlaneView } from './data-plane-view.ts';
+import { WorkerSupervisor } from './workers/supervisor.ts';
 
 export interface RuntimeOptions {
   readonly paths: readonly string[];
   readonly compile?: Omit<CompileOptions, 'overrides'>;
   readonly statePath?: string | null;
+  readonly initialOverrides?: ReadonlyMap<string, MirrorOverride>;
   /** `null` runs without an admin server. */
   readonly admin: { readonly host: string; readonly port: number; readonly token: string | null } | null;
   readonly accessLog: AccessLogTarget;
@@ -22,8 +26,10 @@ export interface RuntimeOptions {
   readonly drainTimeoutMs: number;
   /** Reload when a config file changes. */
   readonly watch: boolean;
+  /** Gateway worker processes; 0 or absent serves from this process. */
+  readonly workers?: number;
   readonly gateway?: GatewayOptions;
-  /** Operational messages (reloads, rejections), one line each. */
+  /** Operational messages (reloads, rejections, worker restarts), one line each. */
   readonly log?: (line: string) => void;
 }
 
@@ -31,35 +37,38 @@ export type RuntimeStart =
   | { readonly ok: true; readonly runtime: GatewayRuntime; readonly diagnostics: readonly ConfigDiagnostic[] }
   | { readonly ok: false; readonly diagnostics: readonly ConfigDiagnostic[] };
 
+interface Parts {
+  readonly controller: GatewayController;
+  readonly gateway: Gateway | null;
+  readonly supervisor: WorkerSupervisor | null;
+  readonly admin: AdminServer | null;
+  readonly adminAddress: AddressInfo | null;
+  readonly accessLog: AccessLog;
+  readonly rates: RateTracker;
+  readonly drainTimeoutMs: number;
+  readonly state: { ready: boolean };
+}
+
 export class GatewayRuntime {
   readonly controller: GatewayController;
-  readonly gateway: Gateway;
+  /** The in-process gateway; `null` when workers serve. */
+  readonly gateway: Gateway | null;
+  readonly supervisor: WorkerSupervisor | null;
   readonly adminAddress: AddressInfo | null;
-  readonly #admin: AdminServer | null;
-  readonly #accessLog: AccessLog;
-  readonly #rates: RateTracker;
-  readonly #drainTimeoutMs: number;
-  #state: { ready: boolean };
+  readonly #parts: Parts;
   #stopping: Promise<void> | null = null;
 
-  private constructor(parts: {
-    controller: GatewayController;
-    gateway: Gateway;
-    admin: AdminServer | null;
-    adminAddress: AddressInfo | null;
-    accessLog: AccessLog;
-    rates: RateTracker;
-    drainTimeoutMs: number;
-    state: { ready: boolean };
-  }) {
+  private constructor(parts: Parts) {
+    this.#parts = parts;
     this.controller = parts.controller;
     this.gateway = parts.gateway;
-    this.#admin = parts.admin;
+    this.supervisor = parts.supervisor;
     this.adminAddress = parts.adminAddress;
-    this.#accessLog = parts.accessLog;
-    this.#rates = parts.rates;
-    this.#drainTimeoutMs = parts.drainTimeoutMs;
-    this.#state = parts.state;
+  }
+
+  /** What serves the traffic, as the admin server and metrics see it. */
+  get dataPlane(): DataPlaneView {
+    return (this.gateway ?? this.supervisor)!;
   }
 
   /**
@@ -68,28 +77,43 @@ export class GatewayRuntime {
    */
   static async start(options: RuntimeOptions): Promise<RuntimeStart> {
     const log = options.log ?? (() => {});
+    const workers = options.workers ?? 0;
+    let supervisor: WorkerSupervisor | null = null;
     const controller = new GatewayController({
       paths: options.paths,
       compile: options.compile,
       statePath: options.statePath ?? null,
-      onReload: (result, trigger) => logReload(log, result, trigger),
+      initialOverrides: options.initialOverrides,
+      onReload: (result, trigger) => {
+        logReload(log, result, trigger);
+        // Workers compile the same files themselves; tell them when the supervisor's config changed.
+        if (result.ok && result.changed) supervisor?.reload();
+      },
     });
     const initial = await controller.initialLoad();
     if (initial.snapshot === null) return { ok: false, diagnostics: initial.diagnostics };
 
     const state = { ready: false };
     let gateway: Gateway | null = null;
-    const accessLog = new AccessLog(options.accessLog);
+    // With workers, each worker writes the access log; the supervisor serves no traffic.
+    const accessLog = new AccessLog(workers > 0 ? 'off' : options.accessLog);
     let admin: AdminServer | null = null;
     try {
-      gateway = await Gateway.start(initial.snapshot, options.gateway);
-      controller.attach(gateway);
-      const started = gateway;
-      const rates = new RateTracker(started.counters);
+      let dataPlane: DataPlaneView;
+      if (workers > 0) {
+        supervisor = new WorkerSupervisor({ count: workers, overrides: () => controller.overrides, log });
+        await supervisor.start();
+        dataPlane = supervisor;
+      } else {
+        gateway = await Gateway.start(initial.snapshot, options.gateway);
+        controller.attach(gateway);
+        dataPlane = gateway;
+      }
+      const rates = new RateTracker(dataPlane.counters);
       rates.start();
       const registry = createMetricsRegistry({
-        counters: started.counters,
-        connections: () => started.connections(),
+        counters: dataPlane.counters,
+        connections: () => dataPlane.connections(),
         config: () => ({
           version: controller.snapshot?.version ?? '',
           loadedAt: controller.snapshot?.loadedAt ?? '',
@@ -99,38 +123,38 @@ export class GatewayRuntime {
       });
       let adminAddress: AddressInfo | null = null;
       if (options.admin !== null) {
-        admin = new AdminServer(
-          { controller, gateway: () => started, registry, rates, ready: () => state.ready },
-          options.admin,
-        );
+        const ready = (): boolean => state.ready && (supervisor?.ready ?? true);
+        admin = new AdminServer({ controller, dataPlane: () => dataPlane, registry, rates, ready }, options.admin);
         adminAddress = await admin.listen();
       }
       if (options.watch) controller.watch();
       state.ready = true;
       const runtime = new GatewayRuntime({
-        controller, gateway: started, admin, adminAddress, accessLog, rates, drainTimeoutMs: options.drainTimeoutMs, state,
+        controller, gateway, supervisor, admin, adminAddress, accessLog, rates, drainTimeoutMs: options.drainTimeoutMs, state,
       });
       return { ok: true, runtime, diagnostics: initial.diagnostics };
     } catch (error) {
       controller.close();
       await admin?.close();
       await gateway?.close(0);
+      await supervisor?.stop(0);
       accessLog.close();
       throw error;
     }
   }
 
   get ready(): boolean {
-    return this.#state.ready;
+    return this.#parts.state.ready;
   }
 
   reload(trigger: ReloadTrigger): Promise<ReloadResult> {
     return this.controller.reload(trigger);
   }
 
-  /** Reopens the access log file (SIGUSR1, after rotation). */
+  /** Reopens the access log file (SIGUSR1, after rotation), in every worker too. */
   reopenLogs(): void {
-    this.#accessLog.reopen();
+    this.#parts.accessLog.reopen();
+    this.supervisor?.reopenLogs();
   }
 
   /**
@@ -139,12 +163,14 @@ export class GatewayRuntime {
    */
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
-      this.#state.ready = false;
+      const parts = this.#parts;
+      parts.state.ready = false;
       this.controller.close();
-      await this.gateway.close(this.#drainTimeoutMs);
-      this.#rates.stop();
-      await this.#admin?.close();
-      this.#accessLog.close();
+      await this.gateway?.close(parts.drainTimeoutMs);
+      await this.supervisor?.stop(parts.drainTimeoutMs);
+      parts.rates.stop();
+      await parts.admin?.close();
+      parts.accessLog.close();
     })();
     return this.#stopping;
   }

@@ -75,7 +75,7 @@ async function startRuntime(t: AfterHook, yaml: string, options: Partial<Runtime
   assert.ok(started.ok, JSON.stringify(started.diagnostics));
   const { runtime } = started;
   t.after(() => runtime.shutdown());
-  const port = runtime.gateway.addresses()[0]!.port;
+  const port = runtime.gateway!.addresses()[0]!.port;
   return {
     runtime,
     dir,
@@ -98,7 +98,7 @@ describe('admin server', () => {
     const { url, admin, runtime } = await startRuntime(t, config(primary.port, shadow.port, MIRROR_50));
     const agent = testAgent(t);
     for (let i = 0; i < 200; i++) await requestVia(`${url}/anything/${i}`, { agent, host: 'httpbin' });
-    await waitFor(() => runtime.gateway.shadowsInFlight === 0);
+    await waitFor(() => runtime.gateway!.shadowsInFlight === 0);
 
     assert.equal((await requestVia(`${admin}/healthz`)).status, 200);
     assert.equal((await requestVia(`${admin}/ready`)).status, 200);
@@ -166,7 +166,7 @@ spec:
     const { url, runtime } = await startRuntime(t, yaml, { accessLog: logFile });
     await requestVia(`${url}/anything/log-me`, { host: 'httpbin:8000', headers: { 'x-request-id': 'log-1' } });
     await requestVia(`${url}/anything`, { host: 'dead.example' });
-    await waitFor(() => runtime.gateway.shadowsInFlight === 0);
+    await waitFor(() => runtime.gateway!.shadowsInFlight === 0);
     const lines = () =>
       existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
     await waitFor(() => lines().length >= 3, { description: 'three access log lines' });
@@ -268,17 +268,17 @@ spec:
 ---`;
     const withSecond = (yaml: string) => `${second}\n${yaml}`.replace('gateways: [edge]', 'gateways: [edge, second]');
     const { admin, file, runtime } = await startRuntime(t, config(primary.port, shadow.port, ''));
-    const firstPort = runtime.gateway.addresses()[0]!.port;
+    const firstPort = runtime.gateway!.addresses()[0]!.port;
     writeFileSync(file, withSecond(config(primary.port, shadow.port, '')));
     assert.equal((await requestVia(`${admin}/reload`, { method: 'POST' })).status, 200);
-    const addresses = runtime.gateway.addresses();
+    const addresses = runtime.gateway!.addresses();
     assert.equal(addresses.length, 2);
     const added = addresses.find((a) => a.address === '127.0.0.2')!;
     assert.equal((await requestVia(`http://127.0.0.2:${added.port}/anything`, { host: 'httpbin' })).status, 200);
-    assert.equal(runtime.gateway.addresses().find((a) => a.address === '127.0.0.1')!.port, firstPort, 'the first listener kept its socket');
+    assert.equal(runtime.gateway!.addresses().find((a) => a.address === '127.0.0.1')!.port, firstPort, 'the first listener kept its socket');
     writeFileSync(file, config(primary.port, shadow.port, ''));
     assert.equal((await requestVia(`${admin}/reload`, { method: 'POST' })).status, 200);
-    assert.equal(runtime.gateway.addresses().length, 1);
+    assert.equal(runtime.gateway!.addresses().length, 1);
     await assert.rejects(requestVia(`http://127.0.0.2:${added.port}/anything`, { host: 'httpbin' }));
     assert.equal((await requestVia(`http://127.0.0.1:${firstPort}/anything`, { host: 'httpbin' })).status, 200);
   });

@@ -257,8 +257,9 @@ spec:
     for (let i = 0; i < 20; i++) assert.equal((await requestVia(`${url}/anything`, { agent, host: 'httpbin' })).status, 200);
     const counters = [...gateway.counters.mirrors()][0]!;
     await waitFor(() => counters.inFlight === 0);
-    assert.equal(counters.failedConnect, 3, 'ejected after 3 consecutive failures');
-    assert.equal(counters.droppedEjected, 17);
+    // Three failures eject it; on a slow machine a back-off may end (and a probe fail) within the loop.
+    assert.ok(counters.failedConnect >= 3 && counters.failedConnect <= 6, `${counters.failedConnect} connect attempts`);
+    assert.equal(counters.failedConnect + counters.droppedEjected, 20);
     // The shadow comes up on the same port; after the back-off a probe finds it.
     const revived = await startEchoService({ name: 'revived', port });
     t.after(() => revived.close());

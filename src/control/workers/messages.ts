@@ -1,0 +1,29 @@
+/** The IPC vocabulary between the supervisor (primary) and its gateway workers. */
+import type { MirrorOverride } from '../../config/index.ts';
+import type { ListenerAddress } from '../../gateway.ts';
+import type { CountersDump } from '../../stats/aggregate.ts';
+
+/** Env var carrying the mirror overrides a (re)started worker begins with, as JSON entries. */
+export const OVERRIDES_ENV = 'SHADOWGATE_WORKER_OVERRIDES';
+
+export type ToWorker =
+  | { readonly type: 'sg:reload'; readonly overrides: [string, MirrorOverride][] }
+  | { readonly type: 'sg:stats'; readonly id: number }
+  | { readonly type: 'sg:reopen-logs' }
+  | { readonly type: 'sg:shutdown' };
+
+export type FromWorker =
+  | { readonly type: 'sg:ready'; readonly version: string; readonly addresses: ListenerAddress[] }
+  | { readonly type: 'sg:applied'; readonly version: string }
+  | { readonly type: 'sg:rejected'; readonly messages: string[] }
+  | {
+      readonly type: 'sg:stats';
+      readonly id: number;
+      readonly counters: CountersDump;
+      readonly connections: { listener: string; count: number }[];
+    };
+
+export function isMessage<T extends { type: string }>(value: unknown): value is T {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' &&
+    (value as { type: string }).type.startsWith('sg:');
+}
