@@ -4,8 +4,9 @@
  * 5% mirror is always a subset of a 10% mirror on the same route.
  */
 
-/** Denominator of mirror fractions (Envoy's `FractionalPercent.MILLION`). */
-export const MILLION = 1_000_000;
+import { MILLION } from '../snapshot/fraction.ts';
+
+export { MILLION, percentToPerMillion } from '../snapshot/fraction.ts';
 
 /** Turns a draw in [0, 1) into an integer in [0, MILLION). */
 export function drawPerMillion(random: () => number): number {
@@ -15,9 +16,4 @@ export function drawPerMillion(random: () => number): number {
 /** Whether a request with `draw` (0..999,999) is mirrored by a policy of `perMillion` (0..1,000,000). */
 export function shouldMirror(perMillion: number, draw: number): boolean {
   return draw < perMillion;
-}
-
-/** Istio's `percentage.value` (0..100, double) as a per-million numerator. */
-export function percentToPerMillion(percent: number): number {
-  return Math.round(percent * (MILLION / 100));
 }

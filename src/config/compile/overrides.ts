@@ -6,7 +6,8 @@
 import { formatFieldPath, type ConfigDiagnostic, type DiagnosticCode } from '../diagnostics.ts';
 import type { ClusterTarget } from './destinations.ts';
 import { resolveDestination } from './destinations.ts';
-import { percentToPerMillion, type ClusterTargets, type CompiledRoute } from './routes.ts';
+import { percentToPerMillion } from '../../snapshot/fraction.ts';
+import type { ClusterTargets, CompiledRoute } from './routes.ts';
 import type { ServiceRegistry } from './services.ts';
 
 /** A runtime replacement for one route's mirrors. */

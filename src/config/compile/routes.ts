@@ -22,6 +22,7 @@ import { type CompileContext, type Mutable, sourceRef } from './context.ts';
 import { resolveDestination, type ClusterTarget } from './destinations.ts';
 import { compileRequestMatch } from './matchers.ts';
 import type { ServiceRegistry } from './services.ts';
+import { percentToPerMillion } from '../../snapshot/fraction.ts';
 
 /** Annotation that turns off the `-shadow` authority suffix for a VirtualService's mirrors. */
 export const SHADOW_HOST_SUFFIX_ANNOTATION = 'shadowgate.io/shadow-host-suffix';
@@ -164,11 +165,6 @@ function compileMirrors(
   if (spec.mirror !== undefined) add(spec.mirror, spec.mirrorPercentage?.value ?? 100, [...at, 'mirror']);
   spec.mirrors?.forEach((m, k) => add(m.destination, m.percentage?.value ?? 100, [...at, 'mirrors', k, 'destination']));
   return mirrors.length > 0 ? mirrors : null;
-}
-
-/** Envoy's runtime fraction numerator with denominator MILLION. */
-export function percentToPerMillion(percentage: number): number {
-  return Math.round(percentage * 10000);
 }
 
 function resolveAndReport(
