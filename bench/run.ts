@@ -19,7 +19,7 @@ import { nginxVersion } from './nginx.ts';
 import { CLOCK_TICKS } from './proc.ts';
 import { markdownTable, summarize, targetChecks, targetsMarkdown, type ScenarioResult } from './report.ts';
 import { SCENARIOS } from './scenarios.ts';
-import { REPO_ROOT, supportsWorkers } from './shadowgate.ts';
+import { REPO_ROOT, supportsWorkers, buildShadowgate } from './shadowgate.ts';
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -148,6 +148,8 @@ async function main(): Promise<number> {
   const scenarios = SCENARIOS.filter((s) => only === null || only.includes(s.name));
 
   if (!values['skip-install']) ensureTools(log);
+  log('building dist/ (the bench runs the compiled CLI)');
+  buildShadowgate();
   if (!nginxHasMirror()) throw new Error('this nginx was built without the mirror module');
   const pin = !values['no-pin'] && canPin;
   if (!values['no-pin'] && !canPin) log('taskset not found: nothing is pinned, numbers will be noisier');
