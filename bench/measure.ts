@@ -5,8 +5,9 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PRIMARY_BODY, type BackendCounts, type BackendName, type BackendPorts } from './backends.ts';
-import { sleep, stopProcess, waitFor, type Started } from './child.ts';
+import { sleep, startProcess, stopProcess, waitFor, type Started } from './child.ts';
 import { startNginx } from './nginx.ts';
 import { cpuDelta, cpuMicros, peakRssKiB, processTree } from './proc.ts';
 import type { ContenderName, Scenario, ShadowKind } from './scenarios.ts';
@@ -87,6 +88,8 @@ interface Target {
   readonly process: Started | null;
 }
 
+const NODE_FLOOR = fileURLToPath(new URL('./node-floor-server.ts', import.meta.url));
+
 async function startContender(contender: ContenderName, scenario: Scenario, backends: Backends, settings: BenchSettings, freePort: () => Promise<number>): Promise<Target> {
   const shadow = shadowPort(scenario.shadow, backends);
   const dir = join(settings.workDir, `${scenario.name}-${contender}`);
@@ -111,6 +114,15 @@ async function startContender(contender: ContenderName, scenario: Scenario, back
     case 'shadowgate': {
       const sg = await startShadowgate(dir, { primaryPort: backends.ports.primary, shadowPort: shadow, workers: scenario.workers }, settings.proxyCpus);
       return { port: sg.port, process: sg.process };
+    }
+    case 'node-floor': {
+      const port = await freePort();
+      const floor = startProcess('node-floor', process.execPath, [NODE_FLOOR, String(port), String(backends.ports.primary), ...(shadow === null ? [] : [String(shadow)])], { cpus: settings.proxyCpus });
+      await waitFor(() => {
+        if (floor.hasExited()) throw new Error(`node-floor exited during start-up:\n${floor.output()}`);
+        return floor.output().includes('listening on') ? true : null;
+      }, 10_000, 'node-floor to listen');
+      return { port, process: floor };
     }
   }
 }

@@ -1,7 +1,7 @@
 /** The benchmark matrix: each scenario runs for every contender in it, in one run of the bench. */
 
 export type ShadowKind = 'none' | 'body' | '204' | 'slow' | 'down';
-export type ContenderName = 'direct' | 'shadowgate' | 'nginx';
+export type ContenderName = 'direct' | 'shadowgate' | 'nginx' | 'node-floor';
 
 export interface Scenario {
   /** Used with `--only`. */
@@ -15,11 +15,13 @@ export interface Scenario {
 }
 
 const PROXIES: readonly ContenderName[] = ['shadowgate', 'nginx'];
+/** With the plain node:http + undici proxy (bench/node-floor-server.ts): what any Node gateway costs. */
+const WITH_FLOOR: readonly ContenderName[] = ['shadowgate', 'nginx', 'node-floor'];
 
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'direct', title: 'wrk → primary, no proxy (ceiling)', shadow: 'none', postBytes: null, workers: 1, contenders: ['direct'] },
-  { name: 'no-mirror', title: 'no mirror', shadow: 'none', postBytes: null, workers: 1, contenders: PROXIES },
-  { name: 'mirror-body', title: '100% mirror, shadow answers 200 with a body', shadow: 'body', postBytes: null, workers: 1, contenders: PROXIES },
+  { name: 'no-mirror', title: 'no mirror', shadow: 'none', postBytes: null, workers: 1, contenders: WITH_FLOOR },
+  { name: 'mirror-body', title: '100% mirror, shadow answers 200 with a body', shadow: 'body', postBytes: null, workers: 1, contenders: WITH_FLOOR },
   { name: 'mirror-204', title: '100% mirror, shadow answers 204', shadow: '204', postBytes: null, workers: 1, contenders: PROXIES },
   { name: 'mirror-slow', title: '100% mirror, shadow answers after 200 ms', shadow: 'slow', postBytes: null, workers: 1, contenders: PROXIES },
   { name: 'mirror-down', title: '100% mirror, shadow port closed', shadow: 'down', postBytes: null, workers: 1, contenders: PROXIES },

@@ -4,7 +4,7 @@
  * Nothing here throws out of a request: every failure ends as a local reply or a counter.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Listener, Route, Snapshot, WeightedCluster } from '../snapshot/types.ts';
+import type { Listener, MirrorPolicy, Route, Snapshot, WeightedCluster } from '../snapshot/types.ts';
 import type { DownstreamCounters, GatewayCounters } from '../stats/counters.ts';
 import { statusClass } from '../stats/counters.ts';
 import { drawPerMillion, shouldMirror } from '../mirror/sampling.ts';
@@ -130,25 +130,44 @@ export class Proxy {
     });
     exchange.start();
 
-    const mirrors = route.mirrors;
-    if (mirrors !== null) {
-      const draw = drawPerMillion(options.random);
-      const timeoutMs = route.timeoutMs ?? snapshot.mirror.defaultTimeoutMs;
-      for (const policy of mirrors) {
-        if (!shouldMirror(policy.perMillion, draw)) continue;
-        options.shadows.shadow({
-          routeId: route.id,
-          policy,
-          method,
-          path,
-          headers,
-          authority: upstreamAuthority,
-          body: body === null ? null : body.copy(snapshot.mirror.maxBodyBytes),
-          timeoutMs,
-          listener: listener.name,
-          requestId: requestIdOf(headers),
-        });
+    if (route.mirrors !== null) {
+      try {
+        this.#mirror(listener, route, route.mirrors, method, path, headers, upstreamAuthority, body, snapshot);
+      } catch {
+        // The primary is already on its way; whatever went wrong with the copies stays with them.
       }
+    }
+  }
+
+  /** Hands a copy to the shadow writer for every mirror this request's single draw selects. */
+  #mirror(
+    listener: Listener,
+    route: Route,
+    mirrors: readonly MirrorPolicy[],
+    method: string,
+    path: string,
+    headers: HeaderMap,
+    authority: string,
+    body: RequestBodyFanout | null,
+    snapshot: Snapshot,
+  ): void {
+    const options = this.#options;
+    const draw = drawPerMillion(options.random);
+    const timeoutMs = route.timeoutMs ?? snapshot.mirror.defaultTimeoutMs;
+    for (const policy of mirrors) {
+      if (!shouldMirror(policy.perMillion, draw)) continue;
+      options.shadows.shadow({
+        routeId: route.id,
+        policy,
+        method,
+        path,
+        headers,
+        authority,
+        body: body === null ? null : body.copy(snapshot.mirror.maxBodyBytes),
+        timeoutMs,
+        listener: listener.name,
+        requestId: requestIdOf(headers),
+      });
     }
   }
 

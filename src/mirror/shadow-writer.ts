@@ -61,7 +61,6 @@ export class ShadowWriter {
   shadow(request: ShadowRequest): void {
     const counters = this.#countersFor(request.routeId, request.policy);
     counters.sampled++;
-    const authority = request.policy.hostSuffix ? shadowAuthority(request.authority) : request.authority;
     const cluster = this.#clusters.get(request.policy.cluster);
     let endpoint: UpstreamEndpoint | null = null;
     let flag = 'UH';
@@ -79,9 +78,10 @@ export class ShadowWriter {
     }
     if (cluster === undefined || endpoint === null) {
       request.body?.destroy();
-      if (accessEvents.hasSubscribers) publishShadow(request, authority, '', 0, 0, flag, Date.now(), 0);
+      if (accessEvents.hasSubscribers) publishShadow(request, authorityOf(request), '', 0, 0, flag, Date.now(), 0);
       return;
     }
+    const authority = authorityOf(request);
     const headers = { ...request.headers };
     headers.host = authority;
     const exchange = new ShadowExchange(this, cluster, endpoint, counters, request, authority);
@@ -153,6 +153,10 @@ export class ShadowWriter {
       for (const resolve of waiters) resolve();
     }
   }
+}
+
+function authorityOf(request: ShadowRequest): string {
+  return request.policy.hostSuffix ? shadowAuthority(request.authority) : request.authority;
 }
 
 function publishShadow(
