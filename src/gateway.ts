@@ -29,6 +29,8 @@ export interface GatewayOptions {
   readonly dnsRefreshMs?: number;
   /** Ejection of failing mirror endpoints; defaults to 5 failures, 1 s doubling to 30 s. */
   readonly mirrorOutlier?: OutlierSettings;
+  /** Where to count; a runtime passes its own so metrics can exist before the gateway starts. */
+  readonly counters?: GatewayCounters;
 }
 
 /** A listener can be updated in place only while it keeps its address, port and protocol. */
@@ -37,7 +39,7 @@ function sameSocket(a: Listener, b: Listener): boolean {
 }
 
 export class Gateway {
-  readonly counters = new GatewayCounters();
+  readonly counters: GatewayCounters;
   readonly #primary: UpstreamClusters;
   readonly #mirror: UpstreamClusters;
   readonly #shadows: ShadowWriter;
@@ -48,6 +50,7 @@ export class Gateway {
 
   private constructor(snapshot: Snapshot, options: GatewayOptions) {
     const random = options.random ?? Math.random;
+    this.counters = options.counters ?? new GatewayCounters();
     this.#snapshot = snapshot;
     this.#primary = new UpstreamClusters({ random, dnsRefreshMs: options.dnsRefreshMs });
     // Shadows get pools of their own: a slow or dead shadow can never hold a primary connection.

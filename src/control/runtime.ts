@@ -10,6 +10,7 @@ import { formatDiagnostic, type CompileOptions, type ConfigDiagnostic, type Mirr
 import { Gateway, type GatewayOptions } from '../gateway.ts';
 import { createMetricsRegistry } from '../metrics/gateway-metrics.ts';
 import { RateTracker } from '../metrics/rates.ts';
+import { GatewayCounters } from '../stats/counters.ts';
 import { GatewayController, type ReloadResult, type ReloadTrigger } from './controller.ts';
 import type { DataPlaneView } from './data-plane-view.ts';
 import { WorkerSupervisor } from './workers/supervisor.ts';
@@ -95,38 +96,41 @@ export class GatewayRuntime {
 
     const state = { ready: false };
     let gateway: Gateway | null = null;
+    let dataPlane: DataPlaneView | null = null;
     // With workers, each worker writes the access log; the supervisor serves no traffic.
     const accessLog = new AccessLog(workers > 0 ? 'off' : options.accessLog);
+    // The counters exist before the data plane, so the admin server can answer (503 on /ready) while
+    // the listeners are still being bound.
+    const counters = new GatewayCounters();
+    const rates = new RateTracker(counters);
+    const registry = createMetricsRegistry({
+      counters,
+      connections: () => dataPlane?.connections() ?? [],
+      config: () => ({
+        version: controller.snapshot?.version ?? '',
+        loadedAt: controller.snapshot?.loadedAt ?? '',
+        reloads: controller.reloads,
+        overrides: controller.overrides.size,
+      }),
+    });
     let admin: AdminServer | null = null;
     try {
-      let dataPlane: DataPlaneView;
-      if (workers > 0) {
-        supervisor = new WorkerSupervisor({ count: workers, overrides: () => controller.overrides, log });
-        await supervisor.start();
-        dataPlane = supervisor;
-      } else {
-        gateway = await Gateway.start(initial.snapshot, options.gateway);
-        controller.attach(gateway);
-        dataPlane = gateway;
-      }
-      const rates = new RateTracker(dataPlane.counters);
-      rates.start();
-      const registry = createMetricsRegistry({
-        counters: dataPlane.counters,
-        connections: () => dataPlane.connections(),
-        config: () => ({
-          version: controller.snapshot?.version ?? '',
-          loadedAt: controller.snapshot?.loadedAt ?? '',
-          reloads: controller.reloads,
-          overrides: controller.overrides.size,
-        }),
-      });
       let adminAddress: AddressInfo | null = null;
       if (options.admin !== null) {
         const ready = (): boolean => state.ready && (supervisor?.ready ?? true);
         admin = new AdminServer({ controller, dataPlane: () => dataPlane, registry, rates, ready }, options.admin);
         adminAddress = await admin.listen();
       }
+      if (workers > 0) {
+        supervisor = new WorkerSupervisor({ count: workers, overrides: () => controller.overrides, log, counters });
+        await supervisor.start();
+        dataPlane = supervisor;
+      } else {
+        gateway = await Gateway.start(initial.snapshot, { ...options.gateway, counters });
+        controller.attach(gateway);
+        dataPlane = gateway;
+      }
+      rates.start();
       if (options.watch) controller.watch();
       state.ready = true;
       const runtime = new GatewayRuntime({
@@ -135,6 +139,7 @@ export class GatewayRuntime {
       return { ok: true, runtime, diagnostics: initial.diagnostics };
     } catch (error) {
       controller.close();
+      rates.stop();
       await admin?.close();
       await gateway?.close(0);
       await supervisor?.stop(0);

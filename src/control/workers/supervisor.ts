@@ -32,10 +32,12 @@ export interface SupervisorOptions {
   readonly count: number;
   readonly overrides: () => ReadonlyMap<string, MirrorOverride>;
   readonly log: (line: string) => void;
+  /** Where the workers' counters are summed. */
+  readonly counters?: GatewayCounters;
 }
 
 export class WorkerSupervisor implements DataPlaneView {
-  readonly counters = new GatewayCounters();
+  readonly counters: GatewayCounters;
   readonly #options: SupervisorOptions;
   readonly #workers = new Map<number, WorkerState>();
   #stopping = false;
@@ -46,6 +48,7 @@ export class WorkerSupervisor implements DataPlaneView {
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.counters = options.counters ?? new GatewayCounters();
   }
 
   /** Forks the workers and resolves once every one has bound its listeners. */
