@@ -11,7 +11,7 @@ import { sleep, startProcess, stopProcess, waitFor, type Started } from './child
 import { startNginx } from './nginx.ts';
 import { cpuDelta, cpuMicros, peakRssKiB, processTree } from './proc.ts';
 import type { ContenderName, Scenario, ShadowKind } from './scenarios.ts';
-import { startShadowgate, supportsWorkers } from './shadowgate.ts';
+import { shippedNodeFlags, startShadowgate, supportsWorkers } from './shadowgate.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
 
 /** The Host header every request carries; copies must arrive with `-shadow` appended. */
@@ -117,7 +117,8 @@ async function startContender(contender: ContenderName, scenario: Scenario, back
     }
     case 'node-floor': {
       const port = await freePort();
-      const floor = startProcess('node-floor', process.execPath, [NODE_FLOOR, String(port), String(backends.ports.primary), ...(shadow === null ? [] : [String(shadow)])], { cpus: settings.proxyCpus });
+      // Same V8 flags as the shipped gateway, so the two differ only in code.
+      const floor = startProcess('node-floor', process.execPath, [...shippedNodeFlags(), NODE_FLOOR, String(port), String(backends.ports.primary), ...(shadow === null ? [] : [String(shadow)])], { cpus: settings.proxyCpus });
       await waitFor(() => {
         if (floor.hasExited()) throw new Error(`node-floor exited during start-up:\n${floor.output()}`);
         return floor.output().includes('listening on') ? true : null;

@@ -5,13 +5,24 @@
  * those of Node's on-the-fly TypeScript stripping), in its own process.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startProcess, stopProcess, waitFor, type Started } from './child.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+/**
+ * The Node flags the `shadowgate` executable runs with, read from its `#!/usr/bin/env -S node ...`
+ * line, so the bench measures the gateway as installed while the PID it samples stays node's own.
+ */
+export function shippedNodeFlags(): string[] {
+  const shebang = readFileSync(MAIN, 'utf8').split('\n', 1)[0] ?? '';
+  const words = shebang.replace(/^#!/, '').trim().split(/\s+/);
+  const node = words.indexOf('node');
+  return node === -1 ? [] : words.slice(node + 1);
+}
 
 /** Compiles `dist/` from the current sources; the bench measures what `npm ci` installs. */
 export function buildShadowgate(): void {
@@ -138,6 +149,7 @@ export async function startShadowgate(dir: string, config: ShadowgateConfig, cpu
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.yaml'), shadowgateYaml(config));
   const args = [
+    ...shippedNodeFlags(),
     MAIN,
     'run',
     '-c',
