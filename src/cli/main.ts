@@ -6,7 +6,7 @@
  * 2-core bench machine. Measured under proxy load (README, "Memory"): uncapped, V8 often settles into
  * a state where every scavenge promotes megabytes of already-finished requests and peak RSS reaches
  * ~285 MiB instead of ~160; capped, that state is milder (~190 MiB at worst) and CPU per request is
- * unchanged. Run as `node dist/cli/main.js`, pass the flag yourself.
+ * unchanged. When started as `node dist/cli/main.js`, the flag must be passed to node by hand.
  */
 import { runCli } from './program.ts';
 
