@@ -155,7 +155,8 @@ export class PrimaryExchange {
       this.#scheduleRetry();
       return false;
     }
-    const { res, route, destination } = this.#init;
+    const { res, route, destination, body } = this.#init;
+    body?.commit();
     this.#stats!.completed[statusClass(status)]++;
     // The route timer keeps running: Envoy's route timeout covers the whole response, body included.
     res.writeHead(status, downstreamResponseHeaders(headers, route.headers, destination));

@@ -88,6 +88,17 @@ export class RequestBodyFanout {
     return stream;
   }
 
+  /**
+   * No further attempt will replay the body: the response in hand is the one relayed. The retained
+   * chunks are let go at once instead of living as long as the client's connection keeps this request
+   * (Node's parser holds the last request until the next one arrives); bodies held that long outlive
+   * young-generation collections and make every retried-route POST pay for full ones.
+   */
+  commit(): void {
+    this.#retained = null;
+    this.#retainedBytes = 0;
+  }
+
   /** A copy for one shadow, buffering at most `limit` unsent bytes. Must be taken before the body flows. */
   copy(limit: number): Readable {
     // Reading is driven by the source, never by the shadow, so a copy's read() has nothing to do.

@@ -3,6 +3,8 @@
  * errors Envoy users expect, retries, timeouts, TLS on both sides, and DNS endpoints.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { Agent } from 'undici';
@@ -15,7 +17,27 @@ import {
   startEchoService,
   testAgent,
 } from '../support/index.ts';
+import { listenOnLoopback } from '../support/listen.ts';
 import { loopbackGateway, serviceEntry, startGateway } from './harness.ts';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** An upstream that reads each request body whole, answers the first request 503 and the rest 200. */
+async function failsFirstServer(t: { after(fn: () => unknown): void }) {
+  const bodies: Buffer[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks));
+      res.writeHead(bodies.length === 1 ? 503 : 200, { 'content-type': 'text/plain' });
+      res.end(`attempt ${bodies.length}`);
+    });
+  });
+  const { port, close } = await listenOnLoopback(server);
+  t.after(close);
+  return { port, bodies };
+}
 
 function virtualService(http: string, hosts = '["*"]'): string {
   return `
@@ -216,6 +238,27 @@ ${virtualService(`    - match: [{ uri: { prefix: /reset } }]
     const retried = await requestVia(`${url}/status/500`, { host: 'x' });
     assert.equal(retried.status, 500, 'after the retries are spent, the last answer is relayed');
     assert.equal(ok.count, 4, 'first attempt plus 3 retries');
+  });
+
+  test('a retried POST sends the whole body again; a body over the retry buffer is not retried', async (t) => {
+    const upstream = await failsFirstServer(t);
+    const { url } = await startGateway(t, `${loopbackGateway}
+${serviceEntry('orders.svc.local', 80, [[upstream.port]])}
+${virtualService('    - route: [{ destination: { host: orders.svc.local } }]')}`);
+    // Several socket reads' worth, so the replay has to stitch retained chunks back together.
+    const body = Buffer.alloc(300 * 1024, 'order-line;');
+    const retried = await requestVia(`${url}/orders`, { host: 'x', method: 'POST', body });
+    assert.equal(retried.status, 200, "Istio's default policy retries a 503");
+    assert.equal(retried.body.toString(), 'attempt 2');
+    assert.deepEqual(upstream.bodies.map(sha256), [sha256(body), sha256(body)], 'both attempts got the whole body');
+
+    // Over the 1 MiB retry buffer the body cannot be replayed, so the first answer is the one relayed.
+    upstream.bodies.length = 0;
+    const large = Buffer.alloc(1536 * 1024, 'x');
+    const relayed = await requestVia(`${url}/orders`, { host: 'x', method: 'POST', body: large });
+    assert.equal(relayed.status, 503);
+    assert.equal(relayed.body.toString(), 'attempt 1');
+    assert.deepEqual(upstream.bodies.map(sha256), [sha256(large)]);
   });
 
   test('a route timeout gives 504 UPSTREAM_TIMEOUT; a faster upstream is unaffected', async (t) => {
