@@ -6,7 +6,8 @@
  *
  * Usage: node bench/node-floor-server.ts PORT PRIMARY_PORT [SHADOW_PORT]
  */
-import { createServer } from 'node:http';
+// The same server constructor shadowgate uses (loaded with require, see src/platform/node-http.ts).
+import { createServer } from '../src/platform/node-http.ts';
 import { Pool, type Dispatcher } from 'undici';
 
 const [port, primaryPort, shadowPort] = process.argv.slice(2).map(Number);

@@ -4,10 +4,11 @@
  * counters; it never reaches into the proxy. Bound beyond loopback it requires a bearer token.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
+import { createServer } from '../platform/node-http.ts';
 import type { ConfigDiagnostic } from '../config/index.ts';
 import type { GatewayController, ReloadResult } from '../control/controller.ts';
 import type { DataPlaneView } from '../control/data-plane-view.ts';

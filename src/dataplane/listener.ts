@@ -3,10 +3,11 @@
  * the Gateway servers' certificates) whose requests go to the proxy with the listener's current
  * compiled config. A reload swaps `config` in place, so the socket and its connections survive.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { createServer as createHttpServer } from '../platform/node-http.ts';
 import type { Listener, TlsServerContext } from '../snapshot/types.ts';
 import type { Proxy } from './proxy.ts';
 

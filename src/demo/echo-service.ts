@@ -8,9 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from '../platform/node-http.ts';
 
 /** One request as the echo service received it. */
 export interface ReceivedRequest {
@@ -163,7 +164,7 @@ export async function startEchoService(options: EchoServiceOptions): Promise<Ech
 
   const server = options.tls
     ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
-    : http.createServer(onRequest);
+    : createServer(onRequest);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
