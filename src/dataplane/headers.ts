@@ -38,14 +38,14 @@ function connectionListed(connection: string | undefined): Set<string> | null {
 export interface ForwardedInfo {
   readonly clientAddress: string;
   readonly scheme: 'http' | 'https';
-  /** The Host the client sent; becomes `x-forwarded-host`. */
-  readonly host: string;
 }
 
 /**
- * Pass 1: the end-to-end headers of the downstream request plus the forwarding headers every proxy
- * adds: `x-forwarded-for` (appended, as Envoy does with `use_remote_address`), `x-forwarded-proto`,
- * `x-forwarded-host` and `x-request-id` (kept when the client sent one, generated otherwise).
+ * Pass 1: the end-to-end headers of the downstream request plus the forwarding headers an Istio
+ * gateway adds: `x-forwarded-for` (appended, as Envoy does with `use_remote_address`),
+ * `x-forwarded-proto` and `x-request-id` (kept when the client sent one, generated otherwise).
+ * No `x-forwarded-host`: Envoy adds it only with a route's `append_x_forwarded_host`, which Istio
+ * never sets; the Host header itself is passed through.
  */
 export function forwardedRequestHeaders(incoming: IncomingHttpHeaders, info: ForwardedInfo): HeaderMap {
   const out: HeaderMap = {};
@@ -58,7 +58,6 @@ export function forwardedRequestHeaders(incoming: IncomingHttpHeaders, info: For
   const xff = incoming['x-forwarded-for'];
   out['x-forwarded-for'] = xff === undefined || xff === '' ? info.clientAddress : `${xff}, ${info.clientAddress}`;
   out['x-forwarded-proto'] = info.scheme;
-  out['x-forwarded-host'] = info.host;
   const requestId = incoming['x-request-id'];
   if (requestId === undefined || requestId === '') out['x-request-id'] = randomUUID();
   return out;

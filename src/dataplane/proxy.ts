@@ -101,7 +101,6 @@ export class Proxy {
     const headers: HeaderMap = forwardedRequestHeaders(req.headers, {
       clientAddress: req.socket.remoteAddress ?? '',
       scheme: listener.protocol === 'HTTPS' ? 'https' : 'http',
-      host: authority,
     });
     const upstreamAuthority = route.rewrite?.authority ?? authority;
     headers.host = upstreamAuthority;
