@@ -6,19 +6,17 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BackendCounts, BackendName, BackendPorts } from './backends.ts';
-import { canPin, startProcess, stopAll, stopProcess, waitFor } from './child.ts';
+import { canPin, stopAll } from './child.ts';
 import { ensureTools, nginxHasMirror } from './install.ts';
-import { measureContender, type Backends, type BenchSettings } from './measure.ts';
+import { measureContender, type BenchSettings } from './measure.ts';
 import { nginxVersion } from './nginx.ts';
 import { CLOCK_TICKS } from './proc.ts';
 import { markdownTable, summarize, targetChecks, targetsMarkdown, type ScenarioResult } from './report.ts';
 import { SCENARIOS } from './scenarios.ts';
+import { freePort, startBackends } from './start-backends.ts';
 import { REPO_ROOT, supportsWorkers, buildShadowgate } from './shadowgate.ts';
 
 const USAGE = `usage: npm run bench -- [options]
@@ -46,57 +44,6 @@ function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-/** Ports handed out by `freePort` during this run, so the dead shadow's port is never reused. */
-const handedOut = new Set<number>();
-
-/** A port the OS just handed out, nothing listens on any more, and this run has not used. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await anyFreePort();
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startBackends(cpus: string | null): Promise<{ backends: Backends; stop: () => Promise<void> }> {
-  const started = startProcess('backends', process.execPath, [join(REPO_ROOT, 'bench', 'backends.ts')], { cpus, stdinPipe: true });
-  const announced = await waitFor(
-    () => {
-      if (started.hasExited()) throw new Error(`the backends exited:\n${started.output()}`);
-      const line = started.output().split('\n').find((l) => l.startsWith('{"control"'));
-      return line === undefined ? null : (JSON.parse(line) as BackendPorts);
-    },
-    10_000,
-    'the backends to listen',
-  );
-  const control = `http://127.0.0.1:${announced.control}`;
-  const backends: Backends = {
-    ports: announced.ports,
-    closedPort: await freePort(),
-    pid: started.pid,
-    async stats() {
-      const res = await fetch(`${control}/stats`);
-      return ((await res.json()) as { stats: Record<BackendName, BackendCounts> }).stats;
-    },
-    async reset() {
-      await (await fetch(`${control}/reset`, { method: 'POST' })).text();
-    },
-  };
-  return { backends, stop: () => stopProcess(started) };
-}
 
 function machineInfo(): Record<string, unknown> {
   const wrk = spawnSync('wrk', ['-v'], { encoding: 'utf8' });

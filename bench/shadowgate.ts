@@ -145,7 +145,13 @@ export interface RunningShadowgate {
 }
 
 /** Writes the config and starts shadowgate; resolves once it prints its listener. */
-export async function startShadowgate(dir: string, config: ShadowgateConfig, cpus: string | null): Promise<RunningShadowgate> {
+export async function startShadowgate(
+  dir: string,
+  config: ShadowgateConfig,
+  cpus: string | null,
+  /** A command to run node under (`valgrind --tool=callgrind ...`), which also makes start-up slower. */
+  wrapper: readonly string[] = [],
+): Promise<RunningShadowgate> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.yaml'), shadowgateYaml(config));
   const args = [
@@ -164,7 +170,8 @@ export async function startShadowgate(dir: string, config: ShadowgateConfig, cpu
   ];
   if (config.workers > 1) args.push('--workers', String(config.workers));
   // process.execPath: the node running the bench, so the PID measured is node's own.
-  const started = startProcess('shadowgate', process.execPath, args, { cpus, cwd: REPO_ROOT });
+  const [command, commandArgs] = wrapper.length === 0 ? [process.execPath, args] : [wrapper[0]!, [...wrapper.slice(1), process.execPath, ...args]];
+  const started = startProcess('shadowgate', command, commandArgs, { cpus, cwd: REPO_ROOT });
   try {
     const port = await waitFor(
       () => {
@@ -172,7 +179,7 @@ export async function startShadowgate(dir: string, config: ShadowgateConfig, cpu
         const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(started.output());
         return match === null ? null : Number(match[1]);
       },
-      20_000,
+      wrapper.length === 0 ? 20_000 : 300_000,
       'shadowgate to print its listener',
     );
     return { process: started, port };
