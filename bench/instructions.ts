@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { positiveInt } from './args.ts';
 import { startProcess, stopAll, stopProcess, waitFor, type Started } from './child.ts';
 import { BENCH_HOST, BENCH_PATH, type Backends } from './measure.ts';
 import { buildShadowgate, REPO_ROOT, shippedNodeFlags, startShadowgate } from './shadowgate.ts';
@@ -135,12 +136,6 @@ async function count(
     await stopProcess(target.process);
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function positiveInt(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} expects a whole number >= 1, got ${JSON.stringify(text)}`);
-  return n;
 }
 
 function table(results: readonly Counted[]): string {

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { positiveInt } from './args.ts';
 import { canPin, stopAll } from './child.ts';
 import { ensureTools, nginxHasMirror } from './install.ts';
 import { measureContender, type BenchSettings } from './measure.ts';
@@ -33,12 +34,6 @@ const USAGE = `usage: npm run bench -- [options]
   -h, --help           this text
 
 Quick smoke: npm run bench -- --duration 2 --runs 1`;
-
-function positiveInt(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} expects a whole number >= 1, got ${JSON.stringify(text)}`);
-  return n;
-}
 
 function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
