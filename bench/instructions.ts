@@ -11,7 +11,7 @@
  * compiler and GC helper threads run on timers that valgrind's slowdown distorts. Kernel time
  * (the syscalls) is not in the count: this measures the JavaScript and native user-space path.
  *
- * Options: --warmup N requests before counting (default 6000), --requests N counted (default 3000),
+ * Options: --warmup N requests before counting (default 15000), --requests N counted (default 3000),
  * --connections N in flight (default 4), --json.
  */
 import { spawnSync } from 'node:child_process';
@@ -160,7 +160,7 @@ function table(results: readonly Counted[]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      warmup: { type: 'string', default: '6000' },
+      warmup: { type: 'string', default: '15000' },
       requests: { type: 'string', default: '3000' },
       connections: { type: 'string', default: '4' },
       json: { type: 'boolean', default: false },
