@@ -24,6 +24,14 @@ const TASKSET = existsSync('/usr/bin/taskset') ? '/usr/bin/taskset' : null;
 /** Whether `taskset` is available to pin processes to CPUs. */
 export const canPin = TASKSET !== null;
 
+/** A command to run a process under, such as `valgrind --tool=callgrind ...`; empty for none. */
+export type Wrapper = readonly string[];
+
+/** How long a process may take to start: valgrind makes node's start-up about 50 times slower. */
+export function startupTimeoutMs(normalMs: number, wrapper: Wrapper): number {
+  return wrapper.length === 0 ? normalMs : 300_000;
+}
+
 /** `cpus` is a taskset list (`1`, `0,2-3`) or null for no pinning. */
 export function startProcess(name: string, command: string, args: readonly string[], options: {
   readonly cpus: string | null;
@@ -31,9 +39,11 @@ export function startProcess(name: string, command: string, args: readonly strin
   readonly onOutput?: (text: string) => void;
   /** Keep stdin open as a pipe (the backends stop when it closes). */
   readonly stdinPipe?: boolean;
+  readonly wrapper?: Wrapper;
 }): Started {
-  const [file, argv] = options.cpus !== null && TASKSET !== null ? [TASKSET, ['-c', options.cpus, command, ...args]] : [command, [...args]];
-  // taskset execs the command, so the PID is the command's own.
+  const commandLine = [...(options.wrapper ?? []), command, ...args];
+  const [file, argv] = options.cpus !== null && TASKSET !== null ? [TASKSET, ['-c', options.cpus, ...commandLine]] : [commandLine[0]!, commandLine.slice(1)];
+  // taskset and valgrind run the command in their own process, so the PID is the command's own.
   const child = spawn(file, argv, { cwd: options.cwd, stdio: [options.stdinPipe === true ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let output = '';
   let exited = false;

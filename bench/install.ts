@@ -4,7 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 
-function has(command: string): boolean {
+/** Whether `command` is on PATH. */
+export function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 

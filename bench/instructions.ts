@@ -21,9 +21,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { positiveInt } from './args.ts';
-import { startProcess, stopAll, stopProcess, waitFor, type Started } from './child.ts';
+import { stopAll, stopProcess, waitFor, type Started, type Wrapper } from './child.ts';
+import { has } from './install.ts';
 import { BENCH_HOST, BENCH_PATH, type Backends } from './measure.ts';
-import { buildShadowgate, REPO_ROOT, shippedNodeFlags, startShadowgate } from './shadowgate.ts';
+import { startNodeFloor } from './node-floor.ts';
+import { buildShadowgate, startShadowgate } from './shadowgate.ts';
 import { freePort, startBackends } from './start-backends.ts';
 
 type Contender = 'shadowgate' | 'node-floor';
@@ -44,7 +46,7 @@ function log(line: string): void {
 }
 
 function requireTool(command: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0) {
+  if (!has(command)) {
     throw new Error(`${command} not found; as root run: apt-get update && apt-get install -y valgrind`);
   }
 }
@@ -86,20 +88,9 @@ async function mainThreadInstructions(dir: string, pid: number): Promise<number>
   );
 }
 
-async function startFloor(wrapper: readonly string[], backends: Backends, shadow: number | null): Promise<{ process: Started; port: number }> {
+async function floorOnFreePort(primaryPort: number, shadowPort: number | null, wrapper: Wrapper): Promise<{ process: Started; port: number }> {
   const port = await freePort();
-  const script = join(REPO_ROOT, 'bench', 'node-floor-server.ts');
-  const args = [...shippedNodeFlags(), script, String(port), String(backends.ports.primary), ...(shadow === null ? [] : [String(shadow)])];
-  const started = startProcess('node-floor', wrapper[0]!, [...wrapper.slice(1), process.execPath, ...args], { cpus: null, cwd: REPO_ROOT });
-  await waitFor(
-    () => {
-      if (started.hasExited()) throw new Error(`node-floor exited during start-up:\n${started.output()}`);
-      return started.output().includes('listening on') ? true : null;
-    },
-    300_000,
-    'node-floor to listen',
-  );
-  return { process: started, port };
+  return { port, process: await startNodeFloor(port, primaryPort, shadowPort, null, wrapper) };
 }
 
 async function count(
@@ -114,7 +105,7 @@ async function count(
   const target =
     contender === 'shadowgate'
       ? await startShadowgate(join(dir, 'config'), { primaryPort: backends.ports.primary, shadowPort: shadow, workers: 1 }, null, wrapper)
-      : await startFloor(wrapper, backends, shadow);
+      : await floorOnFreePort(backends.ports.primary, shadow, wrapper);
   try {
     log(`${contender}, ${scenario}: warming up with ${options.warmup} requests`);
     await send(target.port, options.warmup, options.connections);

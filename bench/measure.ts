@@ -5,13 +5,13 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PRIMARY_BODY, type BackendCounts, type BackendName, type BackendPorts } from './backends.ts';
-import { sleep, startProcess, stopProcess, waitFor, type Started } from './child.ts';
+import { sleep, stopProcess, waitFor, type Started } from './child.ts';
 import { startNginx } from './nginx.ts';
+import { startNodeFloor } from './node-floor.ts';
 import { cpuDelta, cpuMicros, peakRssKiB, processTree } from './proc.ts';
 import type { ContenderName, Scenario, ShadowKind } from './scenarios.ts';
-import { shippedNodeFlags, startShadowgate, supportsWorkers } from './shadowgate.ts';
+import { startShadowgate, supportsWorkers } from './shadowgate.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
 
 /** The Host header every request carries; copies must arrive with `-shadow` appended. */
@@ -88,8 +88,6 @@ interface Target {
   readonly process: Started | null;
 }
 
-const NODE_FLOOR = fileURLToPath(new URL('./node-floor-server.ts', import.meta.url));
-
 async function startContender(contender: ContenderName, scenario: Scenario, backends: Backends, settings: BenchSettings, freePort: () => Promise<number>): Promise<Target> {
   const shadow = shadowPort(scenario.shadow, backends);
   const dir = join(settings.workDir, `${scenario.name}-${contender}`);
@@ -117,13 +115,7 @@ async function startContender(contender: ContenderName, scenario: Scenario, back
     }
     case 'node-floor': {
       const port = await freePort();
-      // Same V8 flags as the shipped gateway, so the two differ only in code.
-      const floor = startProcess('node-floor', process.execPath, [...shippedNodeFlags(), NODE_FLOOR, String(port), String(backends.ports.primary), ...(shadow === null ? [] : [String(shadow)])], { cpus: settings.proxyCpus });
-      await waitFor(() => {
-        if (floor.hasExited()) throw new Error(`node-floor exited during start-up:\n${floor.output()}`);
-        return floor.output().includes('listening on') ? true : null;
-      }, 10_000, 'node-floor to listen');
-      return { port, process: floor };
+      return { port, process: await startNodeFloor(port, backends.ports.primary, shadow, settings.proxyCpus) };
     }
   }
 }

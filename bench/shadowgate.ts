@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProcess, stopProcess, waitFor, type Started } from './child.ts';
+import { startProcess, startupTimeoutMs, stopProcess, waitFor, type Started, type Wrapper } from './child.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -149,8 +149,7 @@ export async function startShadowgate(
   dir: string,
   config: ShadowgateConfig,
   cpus: string | null,
-  /** A command to run node under (`valgrind --tool=callgrind ...`), which also makes start-up slower. */
-  wrapper: readonly string[] = [],
+  wrapper: Wrapper = [],
 ): Promise<RunningShadowgate> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.yaml'), shadowgateYaml(config));
@@ -170,8 +169,7 @@ export async function startShadowgate(
   ];
   if (config.workers > 1) args.push('--workers', String(config.workers));
   // process.execPath: the node running the bench, so the PID measured is node's own.
-  const [command, commandArgs] = wrapper.length === 0 ? [process.execPath, args] : [wrapper[0]!, [...wrapper.slice(1), process.execPath, ...args]];
-  const started = startProcess('shadowgate', command, commandArgs, { cpus, cwd: REPO_ROOT });
+  const started = startProcess('shadowgate', process.execPath, args, { cpus, cwd: REPO_ROOT, wrapper });
   try {
     const port = await waitFor(
       () => {
@@ -179,7 +177,7 @@ export async function startShadowgate(
         const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(started.output());
         return match === null ? null : Number(match[1]);
       },
-      wrapper.length === 0 ? 20_000 : 300_000,
+      startupTimeoutMs(20_000, wrapper),
       'shadowgate to print its listener',
     );
     return { process: started, port };
