@@ -261,6 +261,8 @@ export class PrimaryExchange {
     if (this.#routeTimer !== null) clearTimeout(this.#routeTimer);
     this.#routeTimer = null;
     const init = this.#init;
+    // No attempt follows: whatever is left of the request body drains instead of waiting for a reader.
+    init.body?.release();
     const durationMs = performance.now() - init.startMark;
     init.downstream.completed[statusClass(status === 0 ? 503 : status)]++;
     init.downstream.latency.observe(durationMs);

@@ -99,6 +99,19 @@ export class RequestBodyFanout {
     this.#retainedBytes = 0;
   }
 
+  /**
+   * The exchange is over: no attempt will read the body again. The primary stream is dropped (an
+   * upstream that answered early gets no more of it) and the client's remaining bytes are drained, so
+   * a local reply sent mid-body leaves the connection usable; shadow copies still receive them.
+   */
+  release(): void {
+    this.commit();
+    const primary = this.#primary;
+    this.#primary = null;
+    primary?.destroy();
+    if (!this.#ended && !this.#aborted) this.#source.resume();
+  }
+
   /** A copy for one shadow, buffering at most `limit` unsent bytes. Must be taken before the body flows. */
   copy(limit: number): Readable {
     // Reading is driven by the source, never by the shadow, so a copy's read() has nothing to do.

@@ -16,6 +16,7 @@ import {
   slowServer,
   startEchoService,
   testAgent,
+  waitFor,
 } from '../support/index.ts';
 import { listenOnLoopback } from '../support/listen.ts';
 import { loopbackGateway, serviceEntry, startGateway } from './harness.ts';
@@ -218,6 +219,29 @@ ${virtualService('    - route: [{ destination: { host: dead.svc.local } }]')}`);
     const upstream = [...gateway.counters.upstreams()][0]!;
     assert.equal(upstream.connectFailures, 3, "Istio's default policy: the first attempt and 2 retries");
     assert.equal(upstream.retries, 2);
+  });
+
+  test('after a local reply the rest of the body is drained and the connection serves the next request', async (t) => {
+    const dead = await deadPort();
+    const { port } = await startGateway(t, `${loopbackGateway}
+${serviceEntry('dead.svc.local', 80, [[dead]])}
+${virtualService('    - route: [{ destination: { host: dead.svc.local } }]')}`);
+    // Under the retry buffer, so the gateway keeps the body for retries until the 503 is sent.
+    const bodyLength = 256 * 1024;
+    const socket = connect(port, '127.0.0.1');
+    t.after(() => socket.destroy());
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (received += chunk));
+    const responses = (count: number) => waitFor(() => (received.match(/HTTP\/1\.1 \d{3} /g) ?? []).length >= count, { description: `${count} responses` });
+    socket.write(`POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: ${bodyLength}\r\n\r\n${'a'.repeat(1024)}`);
+    await responses(1);
+    assert.match(received, /^HTTP\/1\.1 503 /, 'the dead upstream is answered locally before the body is complete');
+    // The client goes on sending the body it announced, then a second request on the same connection.
+    socket.write('b'.repeat(bodyLength - 1024));
+    socket.write('GET /next HTTP/1.1\r\nHost: x\r\n\r\n');
+    await responses(2);
+    assert.equal((received.match(/HTTP\/1\.1 503 /g) ?? []).length, 2, 'the second request was read and answered');
   });
 
   test('a reset before the response gives 503; a 503 answer is retried to a healthy endpoint', async (t) => {
