@@ -10,6 +10,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { createServer as createHttpServer } from '../platform/node-http.ts';
 import type { Listener, TlsServerContext } from '../snapshot/types.ts';
 import type { Proxy } from './proxy.ts';
+import { pickByServerName } from './sni.ts';
 
 /** Envoy's default header limit is 60 KiB; Node's 16 KiB would turn valid requests into 431s. */
 const MAX_HEADER_BYTES = 60 * 1024;
@@ -33,11 +34,6 @@ function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     socket.end(error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_REQUEST);
   }
   socket.destroySoon?.();
-}
-
-function matchesSni(hosts: readonly string[], servername: string): boolean {
-  const name = servername.toLowerCase();
-  return hosts.some((h) => h === '*' || h === name || (h.startsWith('*.') && name.endsWith(h.slice(1))));
 }
 
 export class BoundListener {
@@ -117,7 +113,7 @@ export class BoundListener {
   }
 
   #contextFor(servername: string): SecureContext | undefined {
-    return (this.#contexts.find((c) => matchesSni(c.hosts, servername)) ?? this.#contexts[0])?.context;
+    return pickByServerName(this.#contexts, servername)?.context;
   }
 }
 
