@@ -8,9 +8,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { createServer as createHttpServer } from '../platform/node-http.ts';
+import { type DomainTable, domainTable, lookupDomain } from '../snapshot/domain-table.ts';
 import type { Listener, TlsServerContext } from '../snapshot/types.ts';
 import type { Proxy } from './proxy.ts';
-import { pickByServerName } from './sni.ts';
 
 /** Envoy's default header limit is 60 KiB; Node's 16 KiB would turn valid requests into 431s. */
 const MAX_HEADER_BYTES = 60 * 1024;
@@ -40,7 +40,7 @@ export class BoundListener {
   config: Listener;
   readonly server: Server;
   readonly #sockets = new Set<Socket>();
-  #contexts: { hosts: readonly string[]; context: SecureContext }[] = [];
+  #certificates: Certificates = NO_CERTIFICATES;
 
   constructor(config: Listener, proxy: Proxy) {
     this.config = config;
@@ -53,7 +53,7 @@ export class BoundListener {
       requireHostHeader: true,
     };
     if (config.protocol === 'HTTPS') {
-      this.#contexts = secureContexts(config.tls ?? []);
+      this.#certificates = certificates(config.tls ?? []);
       const first = config.tls?.[0];
       this.server = createHttpsServer(
         {
@@ -77,7 +77,7 @@ export class BoundListener {
   /** Swaps in a recompiled config for the same address and protocol (new certificates included). */
   update(config: Listener): void {
     this.config = config;
-    if (config.protocol === 'HTTPS') this.#contexts = secureContexts(config.tls ?? []);
+    if (config.protocol === 'HTTPS') this.#certificates = certificates(config.tls ?? []);
   }
 
   listen(): Promise<AddressInfo> {
@@ -112,11 +112,22 @@ export class BoundListener {
     await closed;
   }
 
+  /** As Envoy picks a filter chain by `server_names`; a name nothing matches gets the first server's. */
   #contextFor(servername: string): SecureContext | undefined {
-    return pickByServerName(this.#contexts, servername)?.context;
+    const { byName, first } = this.#certificates;
+    return lookupDomain(byName, servername.toLowerCase()) ?? first;
   }
 }
 
-function secureContexts(tls: readonly TlsServerContext[]): { hosts: readonly string[]; context: SecureContext }[] {
-  return tls.map((t) => ({ hosts: t.hosts, context: createSecureContext({ cert: t.cert, key: t.key }) }));
+interface Certificates {
+  readonly byName: DomainTable<SecureContext>;
+  readonly first: SecureContext | undefined;
+}
+
+const NO_CERTIFICATES: Certificates = { byName: domainTable([]), first: undefined };
+
+/** One secure context per Gateway server, found by the server's hosts (SNI). */
+function certificates(tls: readonly TlsServerContext[]): Certificates {
+  const entries = tls.map((t) => [t.hosts, createSecureContext({ cert: t.cert, key: t.key })] as const);
+  return { byName: domainTable(entries), first: entries[0]?.[1] };
 }

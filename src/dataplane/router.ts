@@ -3,6 +3,7 @@
  * `*.suffix`, `*`), then the first route whose match holds, in config order (Istio's HTTPRoute order).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { lookupDomain } from '../snapshot/domain-table.ts';
 import type {
   HeaderCondition,
   QueryCondition,
@@ -45,14 +46,7 @@ export function hostWithoutPort(authority: string): string {
 }
 
 export function findVirtualHost(table: VirtualHostTable, authority: string): VirtualHost | null {
-  const host = hostWithoutPort(authority);
-  const exact = table.exact.get(host);
-  if (exact !== undefined) return exact;
-  for (const { suffix, virtualHost } of table.suffixes) {
-    // `*.example.com` needs at least one character before the suffix (Envoy: non-empty wildcard).
-    if (host.length > suffix.length && host.endsWith(suffix)) return virtualHost;
-  }
-  return table.catchAll;
+  return lookupDomain(table, hostWithoutPort(authority));
 }
 
 export function matchString(match: StringMatch, value: string): boolean {

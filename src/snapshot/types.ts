@@ -6,6 +6,7 @@
  * Vocabulary follows Envoy's: listeners hold virtual hosts, virtual hosts hold routes, routes point at
  * clusters by name, clusters hold endpoints. Cluster names follow Istio: `outbound|PORT|SUBSET|HOST`.
  */
+import type { DomainTable } from './domain-table.ts';
 
 /** Where a compiled object came from, so errors and the config dump can point back at the YAML. */
 export interface SourceRef {
@@ -41,13 +42,9 @@ export interface Listener {
   readonly sources: readonly SourceRef[];
 }
 
-/** Envoy's domain matching order: exact, then longest `*.suffix`, then `*`. */
-export interface VirtualHostTable {
+/** A listener's virtual hosts, by domain in Envoy's order (see domain-table.ts). */
+export interface VirtualHostTable extends DomainTable<VirtualHost> {
   readonly all: readonly VirtualHost[];
-  readonly exact: ReadonlyMap<string, VirtualHost>;
-  /** Sorted longest suffix first; `suffix` includes the leading dot (`.example.com`). */
-  readonly suffixes: readonly { readonly suffix: string; readonly virtualHost: VirtualHost }[];
-  readonly catchAll: VirtualHost | null;
 }
 
 export interface VirtualHost {

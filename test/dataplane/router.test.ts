@@ -33,8 +33,8 @@ describe('virtual host lookup', () => {
     all: [],
     exact: new Map([['api.example.com', vh('exact')]]),
     suffixes: [
-      { suffix: '.eu.example.com', virtualHost: vh('eu') },
-      { suffix: '.example.com', virtualHost: vh('wild') },
+      { suffix: '.eu.example.com', value: vh('eu') },
+      { suffix: '.example.com', value: vh('wild') },
     ],
     catchAll: vh('any'),
   };

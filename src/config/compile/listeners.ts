@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import type { Listener, ListenerProtocol, Route, SourceRef, TlsServerContext, VirtualHost, VirtualHostTable } from '../../snapshot/types.ts';
+import { domainTable } from '../../snapshot/domain-table.ts';
 import { intersectHosts, isShortHost, resolveHost, resolveNamespacedName, splitServerHost } from '../names.ts';
 import type { ValidatedGateway, ValidatedVirtualService } from '../schema/validate.ts';
 import { type CompileContext, positionText, sourceRef } from './context.ts';
@@ -229,18 +230,7 @@ export function finishListeners(
   });
 }
 
-/** Envoy's domain order: exact names, then `*.suffix` longest first, then `*`. */
+/** The listener's virtual hosts in Envoy's domain order (exact, longest `*.suffix`, `*`). */
 export function virtualHostTable(all: readonly VirtualHost[]): VirtualHostTable {
-  const exact = new Map<string, VirtualHost>();
-  const suffixes: { suffix: string; virtualHost: VirtualHost }[] = [];
-  let catchAll: VirtualHost | null = null;
-  for (const vh of all) {
-    for (const domain of vh.domains) {
-      if (domain === '*') catchAll ??= vh;
-      else if (domain.startsWith('*.')) suffixes.push({ suffix: domain.slice(1), virtualHost: vh });
-      else if (!exact.has(domain)) exact.set(domain, vh);
-    }
-  }
-  suffixes.sort((a, b) => b.suffix.length - a.suffix.length);
-  return { all, exact, suffixes, catchAll };
+  return { all, ...domainTable(all.map((vh) => [vh.domains, vh] as const)) };
 }
