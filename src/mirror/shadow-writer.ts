@@ -13,6 +13,7 @@ import type { MirrorPolicy } from '../snapshot/types.ts';
 import { type GatewayCounters, type MirrorCounters, statusClass } from '../stats/counters.ts';
 import { BodyCopyOverflowError, DownstreamAbortedError } from '../dataplane/request-body.ts';
 import { accessEvents } from '../dataplane/events.ts';
+import { DeadlineEntry, DeadlineQueue } from './deadlines.ts';
 import { OutlierDetector, type OutlierSettings } from './outlier-detector.ts';
 import { shadowAuthority } from './shadow-authority.ts';
 
@@ -47,6 +48,8 @@ export class ShadowWriter {
   readonly #countersByPolicy = new WeakMap<MirrorPolicy, MirrorCounters>();
   /** @internal shared with the exchanges, which report each endpoint's outcome. */
   readonly outliers: OutlierDetector<UpstreamEndpoint>;
+  /** Each copy's timeout, for all copies by one coarse timer (see deadlines.ts). */
+  readonly #deadlines = new DeadlineQueue();
   #inFlight = 0;
   #idle: (() => void)[] = [];
 
@@ -87,6 +90,8 @@ export class ShadowWriter {
     const exchange = new ShadowExchange(this, cluster, endpoint, counters, request, authority);
     counters.sent++;
     this.#started(cluster, endpoint, counters);
+    // 0 means no timeout, as Istio's `timeout: 0s`.
+    if (request.timeoutMs > 0) this.#deadlines.add(exchange, exchange.startMark, request.timeoutMs);
     try {
       endpoint.pool.dispatch(
         {
@@ -95,10 +100,6 @@ export class ShadowWriter {
           headers,
           body: request.body,
           servername: cluster.servername,
-          // undici's timers live on the connection and are re-armed per request, so a copy holds no
-          // timer of its own; a setTimeout per copy measured more CPU and more promotion to old space.
-          headersTimeout: request.timeoutMs,
-          bodyTimeout: request.timeoutMs,
         } as Dispatcher.DispatchOptions,
         exchange,
       );
@@ -145,7 +146,8 @@ export class ShadowWriter {
   }
 
   /** @internal called once per exchange when it ends, however it ends. */
-  finished(cluster: UpstreamCluster, endpoint: UpstreamEndpoint, counters: MirrorCounters): void {
+  finished(exchange: ShadowExchange, cluster: UpstreamCluster, endpoint: UpstreamEndpoint, counters: MirrorCounters): void {
+    this.#deadlines.remove(exchange);
     this.#inFlight--;
     cluster.inFlight--;
     endpoint.inFlight--;
@@ -192,14 +194,16 @@ function publishShadow(
   });
 }
 
-/** undici's per-request timers: no response head in time, or the body stalled for as long. */
-function isTimeout(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+/** The reason a copy still in flight at its deadline is aborted. */
+export class ShadowTimeoutError extends Error {
+  readonly code = 'SG_SHADOW_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`shadow request did not complete within ${timeoutMs} ms`);
+  }
 }
 
 /** undici handler for one copy: reads and discards the response, counts the outcome once. */
-class ShadowExchange implements Dispatcher.DispatchHandler {
+class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler {
   readonly #writer: ShadowWriter;
   readonly #cluster: UpstreamCluster;
   readonly #endpoint: UpstreamEndpoint;
@@ -208,8 +212,10 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
   readonly #request: ShadowRequest;
   readonly #authority: string;
   readonly #startTime = Date.now();
-  readonly #startMark = performance.now();
+  readonly startMark = performance.now();
   #controller: Dispatcher.DispatchController | null = null;
+  /** The deadline passed before undici handed over a controller; abort as soon as it does. */
+  #timedOut = false;
   #done = false;
   #status = 0;
   #bytesOut = 0;
@@ -222,6 +228,7 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
     request: ShadowRequest,
     authority: string,
   ) {
+    super();
     this.#writer = writer;
     this.#cluster = cluster;
     this.#endpoint = endpoint;
@@ -233,6 +240,13 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    if (this.#timedOut) controller.abort(new ShadowTimeoutError(this.#request.timeoutMs));
+  }
+
+  onDeadline(): void {
+    if (this.#done) return;
+    if (this.#controller === null) this.#timedOut = true;
+    else this.#controller.abort(new ShadowTimeoutError(this.#request.timeoutMs));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
@@ -256,7 +270,7 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
     const counters = this.#counters;
     const outliers = this.#writer.outliers;
     let flag: string;
-    if (isTimeout(error)) {
+    if (error instanceof ShadowTimeoutError) {
       counters.failedTimeout++;
       outliers.failed(this.#endpoint);
       flag = 'UT';
@@ -284,10 +298,10 @@ class ShadowExchange implements Dispatcher.DispatchHandler {
   #finish(flags: string): void {
     this.#done = true;
     if (this.#body !== null && !this.#body.destroyed) this.#body.destroy();
-    this.#writer.finished(this.#cluster, this.#endpoint, this.#counters);
+    this.#writer.finished(this, this.#cluster, this.#endpoint, this.#counters);
     if (accessEvents.hasSubscribers) {
       const status = flags === '' ? this.#status : 0;
-      const durationMs = performance.now() - this.#startMark;
+      const durationMs = performance.now() - this.startMark;
       publishShadow(this.#request, this.#authority, this.#endpoint.label, status, this.#bytesOut, flags, this.#startTime, durationMs);
     }
   }

@@ -17,6 +17,8 @@ import {
   testAgent,
   waitFor,
 } from '../support/index.ts';
+import { createServer as createHttpServer } from 'node:http';
+import { listenOnLoopback } from '../support/listen.ts';
 import { loopbackGateway, mirrorConfig, serviceEntry, startGateway } from './harness.ts';
 
 const SHADOW = 'outbound|80||httpbin-next.default.svc.cluster.local';
@@ -297,6 +299,31 @@ spec:
     assert.equal(response.status, 200);
     const counters = await waitFor(() => [...gateway.counters.mirrors()].find((c) => c.failedTimeout === 1));
     assert.equal(counters.inFlight, 0);
+  });
+
+  test('the timeout covers the whole shadow exchange: a body still trickling at the deadline is cut off', async (t) => {
+    const primary = await startEchoService({ name: 'primary' });
+    // Answers at once, then sends a chunk every 50 ms for 3 s: never idle long, never done in time.
+    const trickle = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('.'), 50);
+      const stop = setTimeout(() => res.end(), 3000);
+      res.on('close', () => {
+        clearInterval(timer);
+        clearTimeout(stop);
+      });
+    });
+    const shadow = await listenOnLoopback(trickle);
+    t.after(() => Promise.all([primary.close(), shadow.close()]));
+    const { url, gateway } = await startGateway(t, mirrorConfig(primary.port, shadow.port, 'mirror: { host: httpbin-next, port: { number: 80 } }'), {
+      compile: { mirror: { defaultTimeoutMs: 300 } },
+    });
+    const started = performance.now();
+    assert.equal((await requestVia(`${url}/anything`, { host: 'httpbin' })).status, 200);
+    const counters = await waitFor(() => [...gateway.counters.mirrors()].find((c) => c.failedTimeout === 1));
+    assert.ok(performance.now() - started < 2500, 'cut off at its deadline, not when the shadow finished');
+    assert.equal(counters.inFlight, 0);
+    assert.equal(counters.completed['2xx'], 0);
   });
 
   test('the shadow-host-suffix annotation "false" keeps the original host', async (t) => {
