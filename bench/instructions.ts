@@ -4,8 +4,9 @@
  * 100% mirror to a shadow answering with a body.
  *
  * Why instructions: on a shared 2-core VM, CPU time per request moves ±20% between identical wrk runs,
- * which hides any change smaller than that. Callgrind counts the instructions a thread executes, and
- * the count repeats within about 1% run to run whatever else the machine is doing. Each contender runs
+ * which hides any change smaller than that. Callgrind counts the instructions a thread executes, which
+ * does not depend on what else the machine is doing; the count still moves a few percent with what the
+ * JIT has optimized when counting starts (bench/README.md), so compare several runs. Each contender runs
  * under `valgrind --tool=callgrind` with instrumentation off while it warms up (so the JIT settles),
  * then on for a fixed number of requests; only thread 1, the event loop, is counted, because V8's
  * compiler and GC helper threads run on timers that valgrind's slowdown distorts. Kernel time
