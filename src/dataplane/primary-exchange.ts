@@ -3,7 +3,7 @@
  * route timeout, and the response streamed back with backpressure both ways. Ends exactly once, as a
  * relayed response, a local reply (503/504 with Envoy's flag), or a reset when a stream broke midway.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Route, WeightedCluster } from '../snapshot/types.ts';
 import type { DownstreamCounters, GatewayCounters, UpstreamCounters } from '../stats/counters.ts';
@@ -17,7 +17,6 @@ import { classifyFailure } from './upstream/failure.ts';
 import type { UpstreamCluster, UpstreamClusters, UpstreamEndpoint } from './upstream/upstream-clusters.ts';
 
 export interface PrimaryExchangeInit {
-  readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly route: Route;
   readonly destination: WeightedCluster;
@@ -242,12 +241,11 @@ export class PrimaryExchange {
 
   #localReply(code: LocalReplyCode, retriesExhausted = false): void {
     if (this.#done) return;
-    const { res, req } = this.#init;
+    const { res } = this.#init;
     this.#flags = retriesExhausted ? `${LocalReplies[code].flag},${RETRIES_EXHAUSTED_FLAG}` : LocalReplies[code].flag;
     sendLocalReply(res, code, this.#requestId());
+    // #finish releases the request body, which drains what is left of it for the next request.
     this.#finish(res.statusCode);
-    // Drain what is left of the body so the connection can be reused for the next request.
-    req.resume();
   }
 
   #requestId(): string {

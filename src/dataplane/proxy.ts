@@ -110,7 +110,6 @@ export class Proxy {
     const downstream = this.#countersFor(listener, route);
     downstream.requests++;
     const exchange = new PrimaryExchange({
-      req,
       res,
       route,
       destination,
