@@ -39,7 +39,6 @@ function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-
 function machineInfo(): Record<string, unknown> {
   const wrk = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
   const git = (args: string[]): string | null => {
