@@ -1,12 +1,17 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --no-allocation-site-pretenuring
 /**
  * The `shadowgate` executable. See program.ts for commands and exit codes.
  *
- * The young generation is capped at 8 MiB per semi-space; V8's default let it grow to 64 MiB on our
- * 2-core bench machine. Measured under proxy load (README, "Memory"): uncapped, V8 often settles into
- * a state where every scavenge promotes megabytes of already-finished requests and peak RSS reaches
- * ~285 MiB instead of ~160; capped, that state is milder (~190 MiB at worst) and CPU per request is
- * unchanged. When started as `node dist/cli/main.js`, the flag must be passed to node by hand.
+ * Two V8 flags, both measured under proxy load (README, "Memory"):
+ * - The young generation is capped at 8 MiB per semi-space. V8's default let it grow to 64 MiB on our
+ *   2-core bench machine, where scavenges that large promoted megabytes of finished requests and peak
+ *   RSS reached ~285 MiB instead of ~160.
+ * - Allocation-site pretenuring is off. Until the hot functions are optimised after start-up, each
+ *   request's objects survive scavenges; V8 reads that as "these sites allocate long-lived objects" and
+ *   allocates them in the old generation from then on. Dead a millisecond later, they still keep every
+ *   young object they point to alive until a full GC, so the start-up state became permanent: about
+ *   1.5 MB promoted per scavenge on 64 KiB POSTs instead of about 20 KB.
+ * When started as `node dist/cli/main.js`, pass the flags to node by hand.
  */
 import { runCli } from './program.ts';
 
