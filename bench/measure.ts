@@ -1,6 +1,7 @@
 /**
- * One contender in one scenario: start it, check that it answers correctly, run wrk once to warm up
- * (discarded), then `runs` measured times, each with the proxy's own CPU time and the shadow's counts.
+ * One scenario: start its contenders, check that each answers correctly, run wrk once against each to
+ * warm up (discarded), then `runs` measured rounds, each with the proxy's own CPU time and the shadow's
+ * counts.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -215,22 +216,36 @@ async function settle(backends: Backends, shadow: BackendName | null): Promise<v
   }
 }
 
+function loadFor(durationSeconds: number, scenario: Scenario, target: Target, settings: BenchSettings): Promise<WrkResult> {
+  return runWrk({
+    url: `http://127.0.0.1:${target.port}${BENCH_PATH}`,
+    connections: settings.connections,
+    threads: settings.threads,
+    durationSeconds,
+    host: BENCH_HOST,
+    postBytes: scenario.postBytes,
+    cpus: settings.wrkCpus,
+    workDir: settings.workDir,
+  });
+}
+
+/**
+ * One second of load, not measured, before each measured run of a scenario with several contenders:
+ * while the others ran, this one's idle keep-alive connections may have timed out (undici closes them after
+ * 4 s), and reopening them would count as new shadow connections and cost the run their connects.
+ */
+async function prime(scenario: Scenario, target: Target, backends: Backends, settings: BenchSettings): Promise<void> {
+  await loadFor(1, scenario, target, settings);
+  await settle(backends, shadowBackend(scenario.shadow));
+}
+
 async function measureRun(scenario: Scenario, target: Target, backends: Backends, settings: BenchSettings): Promise<RunMeasurement> {
   const shadow = shadowBackend(scenario.shadow);
   await backends.reset();
   const tree = target.process === null ? [] : processTree(target.process.pid);
   const before = cpuMicros(tree);
   const backendBefore = cpuMicros([backends.pid]);
-  const wrk = await runWrk({
-    url: `http://127.0.0.1:${target.port}${BENCH_PATH}`,
-    connections: settings.connections,
-    threads: settings.threads,
-    durationSeconds: settings.durationSeconds,
-    host: BENCH_HOST,
-    postBytes: scenario.postBytes,
-    cpus: settings.wrkCpus,
-    workDir: settings.workDir,
-  });
+  const wrk = await loadFor(settings.durationSeconds, scenario, target, settings);
   await settle(backends, shadow);
   if (target.process?.hasExited() === true) throw new Error(`${target.process.name} exited during the run:\n${target.process.output()}`);
   // Processes forked during the run (none expected) count from zero.
@@ -262,47 +277,104 @@ function describe(run: RunMeasurement): string {
   return parts.join(', ');
 }
 
-/** Runs one contender through one scenario; failures are returned in the result, not thrown. */
-export async function measureContender(
-  contender: ContenderName,
+interface LiveContender {
+  readonly contender: ContenderName;
+  readonly label: string;
+  target: Target | null;
+  warmup: RunMeasurement | null;
+  readonly runs: RunMeasurement[];
+  error: string | null;
+}
+
+/**
+ * Runs every contender of one scenario, interleaved: all are started and checked, each is warmed up,
+ * then each round runs every contender once (the order rotating from round to round). This machine's
+ * speed drifts by tens of percent over minutes, so contenders measured minutes apart would be compared
+ * under different conditions; measured in the same rounds, their ratios hold. Failures are returned in
+ * the results, not thrown: a contender that fails stops being measured, the others go on.
+ */
+export async function measureScenario(
   scenario: Scenario,
   backends: Backends,
   settings: BenchSettings,
   freePort: () => Promise<number>,
-): Promise<ContenderResult> {
-  const base = { contender, warmup: null, runs: [], peakRssKiB: null };
-  if (contender === 'shadowgate' && scenario.workers > 1 && !supportsWorkers()) {
-    return { ...base, available: false, reason: 'not available: `shadowgate run --help` lists no --workers', error: null };
+): Promise<ContenderResult[]> {
+  const results = new Map<ContenderName, ContenderResult>();
+  const live: LiveContender[] = [];
+  for (const contender of scenario.contenders) {
+    if (contender === 'shadowgate' && scenario.workers > 1 && !supportsWorkers()) {
+      const reason = 'not available: `shadowgate run --help` lists no --workers';
+      results.set(contender, { contender, available: false, reason, error: null, warmup: null, runs: [], peakRssKiB: null });
+    } else {
+      live.push({ contender, label: `${scenario.name} / ${contender}`, target: null, warmup: null, runs: [], error: null });
+    }
   }
-  const label = `${scenario.name} / ${contender}`;
-  let target: Target | null = null;
-  const runs: RunMeasurement[] = [];
-  let warmup: RunMeasurement | null = null;
+  const fail = async (entry: LiveContender, error: unknown): Promise<void> => {
+    entry.error = error instanceof Error ? error.message : String(error);
+    settings.log(`${entry.label}: FAILED: ${entry.error}`);
+    await stop(entry);
+  };
+  const measuring = (): LiveContender[] => live.filter((entry) => entry.error === null);
   try {
-    target = await startContender(contender, scenario, backends, settings, freePort);
-    await checkCorrect(contender, scenario, target.port, backends);
-    settings.log(`${label}: answers correctly; warm-up run (${settings.durationSeconds} s, discarded)`);
-    warmup = await measureRun(scenario, target, backends, settings);
-    settings.log(`${label}: warm-up ${describe(warmup)}`);
-    for (let i = 1; i <= settings.runs; i++) {
-      const run = await measureRun(scenario, target, backends, settings);
-      runs.push(run);
-      settings.log(`${label}: run ${i}/${settings.runs} ${describe(run)}`);
+    for (const entry of live) {
+      try {
+        entry.target = await startContender(entry.contender, scenario, backends, settings, freePort);
+        await checkCorrect(entry.contender, scenario, entry.target.port, backends);
+        settings.log(`${entry.label}: answers correctly`);
+      } catch (error) {
+        await fail(entry, error);
+      }
     }
-    let peak: ContenderResult['peakRssKiB'] = null;
-    if (target.process !== null) {
-      const rss = [...peakRssKiB(processTree(target.process.pid)).values()];
-      peak = { maxProcess: Math.max(...rss), sum: rss.reduce((a, b) => a + b, 0), processes: rss.length };
+    for (const entry of measuring()) {
+      try {
+        settings.log(`${entry.label}: warm-up run (${settings.durationSeconds} s, discarded)`);
+        entry.warmup = await measureRun(scenario, entry.target!, backends, settings);
+        settings.log(`${entry.label}: warm-up ${describe(entry.warmup)}`);
+      } catch (error) {
+        await fail(entry, error);
+      }
     }
-    return { contender, available: true, reason: null, error: null, warmup, runs, peakRssKiB: peak };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    settings.log(`${label}: FAILED: ${message}`);
-    return { contender, available: true, reason: null, error: message, warmup, runs, peakRssKiB: null };
+    for (let round = 0; round < settings.runs; round++) {
+      const order = measuring();
+      const first = order.length === 0 ? 0 : round % order.length;
+      for (const entry of [...order.slice(first), ...order.slice(0, first)]) {
+        try {
+          if (order.length > 1) await prime(scenario, entry.target!, backends, settings);
+          const run = await measureRun(scenario, entry.target!, backends, settings);
+          entry.runs.push(run);
+          settings.log(`${entry.label}: run ${round + 1}/${settings.runs} ${describe(run)}`);
+        } catch (error) {
+          await fail(entry, error);
+        }
+      }
+    }
+    for (const entry of live) {
+      const peak = entry.error === null ? peakOf(entry.target!) : null;
+      results.set(entry.contender, {
+        contender: entry.contender,
+        available: true,
+        reason: null,
+        error: entry.error,
+        warmup: entry.warmup,
+        runs: entry.runs,
+        peakRssKiB: peak,
+      });
+    }
   } finally {
-    if (target?.process != null) {
-      // nginx stops fast on SIGTERM (SIGQUIT would wait for keep-alive clients).
-      await stopProcess(target.process, 'SIGTERM', 5_000);
-    }
+    for (const entry of live) await stop(entry);
   }
+  return scenario.contenders.map((contender) => results.get(contender)!);
+}
+
+function peakOf(target: Target): ContenderResult['peakRssKiB'] {
+  if (target.process === null) return null;
+  const rss = [...peakRssKiB(processTree(target.process.pid)).values()];
+  return { maxProcess: Math.max(...rss), sum: rss.reduce((a, b) => a + b, 0), processes: rss.length };
+}
+
+async function stop(entry: LiveContender): Promise<void> {
+  const process = entry.target?.process;
+  entry.target = entry.target === null ? null : { ...entry.target, process: null };
+  // nginx stops fast on SIGTERM (SIGQUIT would wait for keep-alive clients).
+  if (process != null) await stopProcess(process, 'SIGTERM', 5_000);
 }

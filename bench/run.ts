@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: shadowgate against nginx, in one run, on loopback. Installs wrk and nginx when
- * missing, starts the backends, then for every scenario and contender: start, check, warm up, measure.
+ * missing, starts the backends, then for every scenario: start and check its contenders, warm each up,
+ * and measure them in interleaved rounds.
  * Prints a markdown table, writes it to bench/results/latest.md and everything to
  * bench/results/<timestamp>.json. See bench/README.md.
  */
@@ -12,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { positiveInt } from './args.ts';
 import { canPin, stopAll } from './child.ts';
 import { ensureTools, nginxHasMirror } from './install.ts';
-import { measureContender, type BenchSettings } from './measure.ts';
+import { measureScenario, type BenchSettings } from './measure.ts';
 import { nginxVersion } from './nginx.ts';
 import { CLOCK_TICKS } from './proc.ts';
 import { markdownTable, summarize, targetChecks, targetsMarkdown, type ScenarioResult } from './report.ts';
@@ -106,7 +107,9 @@ async function main(): Promise<number> {
     workDir,
     log,
   };
-  const total = scenarios.reduce((n, s) => n + s.contenders.length, 0) * (settings.runs + 1) * settings.durationSeconds;
+  // Each contender: a warm-up and the runs, each run after a 1 s prime when the scenario has several.
+  const perContender = (s: (typeof scenarios)[number]): number => (settings.runs + 1) * settings.durationSeconds + (s.contenders.length > 1 ? settings.runs : 0);
+  const total = scenarios.reduce((n, s) => n + s.contenders.length * perContender(s), 0);
   log(`${scenarios.length} scenario(s), ${settings.runs} run(s) + 1 warm-up of ${settings.durationSeconds} s each: about ${Math.ceil(total / 60)} min of load`);
   const info = machineInfo();
   log(`node ${String(info.node)}, nginx ${String(info.nginx)}, wrk ${String(info.wrk)}; wrk on CPU ${settings.wrkCpus ?? 'any'}, proxies and backends on CPU ${settings.proxyCpus ?? 'any'}`);
@@ -117,11 +120,7 @@ async function main(): Promise<number> {
   try {
     for (const scenario of scenarios) {
       log(`scenario ${scenario.name}: ${scenario.title}`);
-      const contenders = [];
-      for (const contender of scenario.contenders) {
-        contenders.push(await measureContender(contender, scenario, backends, settings, freePort));
-      }
-      results.push({ scenario, contenders });
+      results.push({ scenario, contenders: await measureScenario(scenario, backends, settings, freePort) });
     }
   } finally {
     await stop();
