@@ -1,7 +1,7 @@
 /**
- * One scenario: start its contenders, check that each answers correctly, run wrk once against each to
- * warm up (discarded), then `runs` measured rounds, each with the proxy's own CPU time and the shadow's
- * counts.
+ * The matrix: start every scenario's contenders, check that each answers correctly, run wrk once against
+ * each to warm up (discarded), then `runs` measured rounds over all of them, each run with the proxy's
+ * own CPU time and the shadow's counts.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -11,6 +11,7 @@ import { sleep, stopProcess, waitFor, type Started } from './child.ts';
 import { startNginx } from './nginx.ts';
 import { startNodeFloor } from './node-floor.ts';
 import { cpuDelta, cpuMicros, peakRssKiB, processTree } from './proc.ts';
+import type { ScenarioResult } from './report.ts';
 import type { ContenderName, Scenario, ShadowKind } from './scenarios.ts';
 import { startShadowgate, supportsWorkers } from './shadowgate.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
@@ -230,8 +231,7 @@ function loadFor(durationSeconds: number, scenario: Scenario, target: Target, se
 }
 
 /**
- * One second of load, not measured, before each measured run of a scenario with several contenders:
- * while the others ran, this one's idle keep-alive connections may have timed out (undici closes them after
+ * One second of load, not measured, before each measured run: while the others ran, this one's idle keep-alive connections may have timed out (undici closes them after
  * 4 s), and reopening them would count as new shadow connections and cost the run their connects.
  */
 async function prime(scenario: Scenario, target: Target, backends: Backends, settings: BenchSettings): Promise<void> {
@@ -278,6 +278,7 @@ function describe(run: RunMeasurement): string {
 }
 
 interface LiveContender {
+  readonly scenario: Scenario;
   readonly contender: ContenderName;
   readonly label: string;
   target: Target | null;
@@ -287,26 +288,30 @@ interface LiveContender {
 }
 
 /**
- * Runs every contender of one scenario, interleaved: all are started and checked, each is warmed up,
- * then each round runs every contender once (the order rotating from round to round). This machine's
- * speed drifts by tens of percent over minutes, so contenders measured minutes apart would be compared
- * under different conditions; measured in the same rounds, their ratios hold. Failures are returned in
- * the results, not thrown: a contender that fails stops being measured, the others go on.
+ * Runs the whole matrix interleaved: every contender of every scenario is started and checked (each in
+ * its own process, all kept running, idle when not measured), each is warmed up, then each round runs
+ * every one of them once, the order rotating from round to round. This machine's speed drifts by tens
+ * of percent over minutes, so runs made minutes apart are made under different conditions: measured in
+ * the same rounds, nginx and shadowgate, and a scenario and its own no-mirror baseline, share them.
+ * Failures are returned in the results, not thrown: one that fails stops being measured, the others go on.
  */
-export async function measureScenario(
-  scenario: Scenario,
+export async function measureMatrix(
+  scenarios: readonly Scenario[],
   backends: Backends,
   settings: BenchSettings,
   freePort: () => Promise<number>,
-): Promise<ContenderResult[]> {
-  const results = new Map<ContenderName, ContenderResult>();
+): Promise<ScenarioResult[]> {
+  const results = new Map<string, ContenderResult>();
+  const key = (scenario: Scenario, contender: ContenderName): string => `${scenario.name} / ${contender}`;
   const live: LiveContender[] = [];
-  for (const contender of scenario.contenders) {
-    if (contender === 'shadowgate' && scenario.workers > 1 && !supportsWorkers()) {
-      const reason = 'not available: `shadowgate run --help` lists no --workers';
-      results.set(contender, { contender, available: false, reason, error: null, warmup: null, runs: [], peakRssKiB: null });
-    } else {
-      live.push({ contender, label: `${scenario.name} / ${contender}`, target: null, warmup: null, runs: [], error: null });
+  for (const scenario of scenarios) {
+    for (const contender of scenario.contenders) {
+      if (contender === 'shadowgate' && scenario.workers > 1 && !supportsWorkers()) {
+        const reason = 'not available: `shadowgate run --help` lists no --workers';
+        results.set(key(scenario, contender), { contender, available: false, reason, error: null, warmup: null, runs: [], peakRssKiB: null });
+      } else {
+        live.push({ scenario, contender, label: key(scenario, contender), target: null, warmup: null, runs: [], error: null });
+      }
     }
   }
   const fail = async (entry: LiveContender, error: unknown): Promise<void> => {
@@ -318,8 +323,8 @@ export async function measureScenario(
   try {
     for (const entry of live) {
       try {
-        entry.target = await startContender(entry.contender, scenario, backends, settings, freePort);
-        await checkCorrect(entry.contender, scenario, entry.target.port, backends);
+        entry.target = await startContender(entry.contender, entry.scenario, backends, settings, freePort);
+        await checkCorrect(entry.contender, entry.scenario, entry.target.port, backends);
         settings.log(`${entry.label}: answers correctly`);
       } catch (error) {
         await fail(entry, error);
@@ -328,7 +333,7 @@ export async function measureScenario(
     for (const entry of measuring()) {
       try {
         settings.log(`${entry.label}: warm-up run (${settings.durationSeconds} s, discarded)`);
-        entry.warmup = await measureRun(scenario, entry.target!, backends, settings);
+        entry.warmup = await measureRun(entry.scenario, entry.target!, backends, settings);
         settings.log(`${entry.label}: warm-up ${describe(entry.warmup)}`);
       } catch (error) {
         await fail(entry, error);
@@ -339,8 +344,8 @@ export async function measureScenario(
       const first = order.length === 0 ? 0 : round % order.length;
       for (const entry of [...order.slice(first), ...order.slice(0, first)]) {
         try {
-          if (order.length > 1) await prime(scenario, entry.target!, backends, settings);
-          const run = await measureRun(scenario, entry.target!, backends, settings);
+          if (order.length > 1) await prime(entry.scenario, entry.target!, backends, settings);
+          const run = await measureRun(entry.scenario, entry.target!, backends, settings);
           entry.runs.push(run);
           settings.log(`${entry.label}: run ${round + 1}/${settings.runs} ${describe(run)}`);
         } catch (error) {
@@ -349,21 +354,20 @@ export async function measureScenario(
       }
     }
     for (const entry of live) {
-      const peak = entry.error === null ? peakOf(entry.target!) : null;
-      results.set(entry.contender, {
+      results.set(entry.label, {
         contender: entry.contender,
         available: true,
         reason: null,
         error: entry.error,
         warmup: entry.warmup,
         runs: entry.runs,
-        peakRssKiB: peak,
+        peakRssKiB: entry.error === null ? peakOf(entry.target!) : null,
       });
     }
   } finally {
     for (const entry of live) await stop(entry);
   }
-  return scenario.contenders.map((contender) => results.get(contender)!);
+  return scenarios.map((scenario) => ({ scenario, contenders: scenario.contenders.map((c) => results.get(key(scenario, c))!) }));
 }
 
 function peakOf(target: Target): ContenderResult['peakRssKiB'] {

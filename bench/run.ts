@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: shadowgate against nginx, in one run, on loopback. Installs wrk and nginx when
- * missing, starts the backends, then for every scenario: start and check its contenders, warm each up,
- * and measure them in interleaved rounds.
+ * missing, starts the backends and every scenario's contenders, checks and warms up each, and measures
+ * them all in interleaved rounds.
  * Prints a markdown table, writes it to bench/results/latest.md and everything to
  * bench/results/<timestamp>.json. See bench/README.md.
  */
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { positiveInt } from './args.ts';
 import { canPin, stopAll } from './child.ts';
 import { ensureTools, nginxHasMirror } from './install.ts';
-import { measureScenario, type BenchSettings } from './measure.ts';
+import { measureMatrix, type BenchSettings } from './measure.ts';
 import { nginxVersion } from './nginx.ts';
 import { CLOCK_TICKS } from './proc.ts';
 import { markdownTable, summarize, targetChecks, targetsMarkdown, type ScenarioResult } from './report.ts';
@@ -107,21 +107,18 @@ async function main(): Promise<number> {
     workDir,
     log,
   };
-  // Each contender: a warm-up and the runs, each run after a 1 s prime when the scenario has several.
-  const perContender = (s: (typeof scenarios)[number]): number => (settings.runs + 1) * settings.durationSeconds + (s.contenders.length > 1 ? settings.runs : 0);
-  const total = scenarios.reduce((n, s) => n + s.contenders.length * perContender(s), 0);
+  // Each contender: a warm-up and the runs, each run after a 1 s prime.
+  const total = scenarios.reduce((n, s) => n + s.contenders.length, 0) * ((settings.runs + 1) * settings.durationSeconds + settings.runs);
   log(`${scenarios.length} scenario(s), ${settings.runs} run(s) + 1 warm-up of ${settings.durationSeconds} s each: about ${Math.ceil(total / 60)} min of load`);
   const info = machineInfo();
   log(`node ${String(info.node)}, nginx ${String(info.nginx)}, wrk ${String(info.wrk)}; wrk on CPU ${settings.wrkCpus ?? 'any'}, proxies and backends on CPU ${settings.proxyCpus ?? 'any'}`);
 
   const { backends, stop } = await startBackends(settings.proxyCpus);
   const started = new Date();
-  const results: ScenarioResult[] = [];
+  let results: ScenarioResult[];
   try {
-    for (const scenario of scenarios) {
-      log(`scenario ${scenario.name}: ${scenario.title}`);
-      results.push({ scenario, contenders: await measureScenario(scenario, backends, settings, freePort) });
-    }
+    log(`scenarios: ${scenarios.map((s) => s.name).join(', ')}; all contenders start now and are measured in interleaved rounds`);
+    results = await measureMatrix(scenarios, backends, settings, freePort);
   } finally {
     await stop();
     rmSync(workDir, { recursive: true, force: true });
