@@ -231,8 +231,9 @@ function loadFor(durationSeconds: number, scenario: Scenario, target: Target, se
 }
 
 /**
- * One second of load, not measured, before each measured run: while the others ran, this one's idle keep-alive connections may have timed out (undici closes them after
- * 4 s), and reopening them would count as new shadow connections and cost the run their connects.
+ * One second of load, not measured, before each measured run: while the others ran, this one's idle
+ * keep-alive connections may have timed out (undici closes them after 4 s), and reopening them would
+ * count as new shadow connections and cost the run their connects.
  */
 async function prime(scenario: Scenario, target: Target, backends: Backends, settings: BenchSettings): Promise<void> {
   await loadFor(1, scenario, target, settings);
