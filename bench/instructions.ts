@@ -1,7 +1,8 @@
 /**
  * `npm run bench:instructions`: what a request costs shadowgate's main thread in CPU instructions,
  * next to the node-floor (bare node:http + undici, bench/node-floor-server.ts), without and with a
- * 100% mirror to a shadow answering with a body.
+ * 100% mirror to a shadow answering with a body, and (shadowgate only) with the shadow down, where outlier
+ * detection drops the copies.
  *
  * Why instructions: on a shared 2-core VM, CPU time per request moves ±20% between identical wrk runs,
  * which hides any change smaller than that. Callgrind counts the instructions a thread executes, which
@@ -30,7 +31,7 @@ import { buildShadowgate, startShadowgate } from './shadowgate.ts';
 import { freePort, startBackends } from './start-backends.ts';
 
 type Contender = 'shadowgate' | 'node-floor';
-type Scenario = 'no mirror' | 'mirror, body';
+type Scenario = 'no mirror' | 'mirror, body' | 'mirror, shadow down';
 
 interface Counted {
   readonly contender: Contender;
@@ -102,7 +103,7 @@ async function count(
 ): Promise<Counted> {
   const dir = mkdtempSync(join(os.tmpdir(), 'shadowgate-callgrind-'));
   const wrapper = ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(dir, 'cg.%p')}`];
-  const shadow = scenario === 'no mirror' ? null : backends.ports.shadowBody;
+  const shadow = { 'no mirror': null, 'mirror, body': backends.ports.shadowBody, 'mirror, shadow down': backends.closedPort }[scenario];
   const target =
     contender === 'shadowgate'
       ? await startShadowgate(join(dir, 'config'), { primaryPort: backends.ports.primary, shadowPort: shadow, workers: 1 }, null, wrapper)
@@ -131,21 +132,28 @@ async function count(
 }
 
 function table(results: readonly Counted[]): string {
-  const find = (contender: Contender, scenario: Scenario) => results.find((r) => r.contender === contender && r.scenario === scenario)!;
+  const find = (contender: Contender, scenario: Scenario) => results.find((r) => r.contender === contender && r.scenario === scenario);
   const thousands = (n: number) => `${(n / 1000).toFixed(1)}k`;
   const percent = (n: number) => `${(100 * n).toFixed(0)}%`;
   const row = (label: string, sg: number, floor: number, copies: string) =>
     `| ${label} | ${thousands(sg)} | ${thousands(floor)} | ${(sg / floor).toFixed(2)}× | ${copies} |`;
   const lines = ['| scenario | shadowgate | node-floor | ratio | copies sg / floor |', '|---|---:|---:|---:|---|'];
   for (const scenario of ['no mirror', 'mirror, body'] as const) {
-    const sg = find('shadowgate', scenario);
-    const floor = find('node-floor', scenario);
+    const sg = find('shadowgate', scenario)!;
+    const floor = find('node-floor', scenario)!;
     const copies = scenario === 'no mirror' ? '' : `${percent(sg.copiesPerRequest)} / ${percent(floor.copiesPerRequest)}`;
     lines.push(row(scenario, sg.instructionsPerRequest, floor.instructionsPerRequest, copies));
   }
-  const copyCost = (contender: Contender) =>
-    find(contender, 'mirror, body').instructionsPerRequest - find(contender, 'no mirror').instructionsPerRequest;
-  lines.push(row('one copy (the difference)', copyCost('shadowgate'), copyCost('node-floor'), ''));
+  const costOver = (contender: Contender, scenario: Scenario) =>
+    find(contender, scenario)!.instructionsPerRequest - find(contender, 'no mirror')!.instructionsPerRequest;
+  lines.push(row('one copy (the difference)', costOver('shadowgate', 'mirror, body'), costOver('node-floor', 'mirror, body'), ''));
+  // The floor has no outlier detection (it would attempt a connect per copy), so shadowgate only.
+  const down = find('shadowgate', 'mirror, shadow down');
+  if (down !== undefined) {
+    const sgOnlyRow = (label: string, n: number) => `| ${label} | ${thousands(n)} | | | |`;
+    lines.push(sgOnlyRow('mirror, shadow down (ejected)', down.instructionsPerRequest));
+    lines.push(sgOnlyRow('one dropped copy (the difference)', costOver('shadowgate', 'mirror, shadow down')));
+  }
   return lines.join('\n');
 }
 
@@ -173,6 +181,7 @@ async function main(): Promise<void> {
     for (const scenario of ['no mirror', 'mirror, body'] as const) {
       for (const contender of ['shadowgate', 'node-floor'] as const) results.push(await count(contender, scenario, backends, options));
     }
+    results.push(await count('shadowgate', 'mirror, shadow down', backends, options));
   } finally {
     await stop();
   }
