@@ -118,6 +118,9 @@ export class PrimaryExchange {
     cluster.inFlight++;
     endpoint.inFlight++;
     this.#stats!.inFlight++;
+    // Istio's gateway virtual hosts set Envoy's `include_request_attempt_count`: each attempt says
+    // which it is. undici reads the headers during dispatch, so the shared object can be updated here.
+    this.#init.headers['x-envoy-attempt-count'] = String(this.#attempts);
     const perTry = this.#init.route.retry?.perTryTimeoutMs ?? null;
     if (perTry !== null) attempt.startTimer(perTry);
     try {

@@ -16,6 +16,7 @@ import { accessEvents } from '../dataplane/events.ts';
 import { DeadlineEntry, DeadlineQueue } from './deadlines.ts';
 import { OutlierDetector, type OutlierSettings } from './outlier-detector.ts';
 import { shadowAuthority } from './shadow-authority.ts';
+import { markTraceUnsampled } from './trace-context.ts';
 
 /** One copy to send. `headers` are the primary's upstream headers; the writer sets the shadow Host. */
 export interface ShadowRequest {
@@ -87,6 +88,7 @@ export class ShadowWriter {
     const authority = authorityOf(request);
     const headers = { ...request.headers };
     headers.host = authority;
+    markTraceUnsampled(headers);
     const exchange = new ShadowExchange(this, cluster, endpoint, counters, request, authority);
     counters.sent++;
     this.#started(cluster, endpoint, counters);

@@ -74,6 +74,26 @@ describe('mirroring', () => {
     }
   });
 
+  test('the copy\'s trace context says not sampled (trace_sampled: false); the primary\'s is untouched', async (t) => {
+    const primary = await startEchoService({ name: 'primary' });
+    const shadow = await startEchoService({ name: 'shadow' });
+    t.after(() => Promise.all([primary.close(), shadow.close()]));
+    const { url } = await startGateway(t, mirrorConfig(primary.port, shadow.port, 'mirror: { host: httpbin-next, port: { number: 80 } }'));
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const response = await requestVia(`${url}/anything/traced`, {
+      agent: testAgent(t),
+      host: 'httpbin',
+      headers: { traceparent, 'x-b3-sampled': '1', 'x-b3-traceid': '463ac35c9f6413ad' },
+    });
+    assert.equal(response.status, 200);
+    await waitFor(() => shadow.count === 1, { description: 'the copy arrived' });
+    assert.equal(primary.received[0]!.headers.traceparent, traceparent);
+    assert.equal(primary.received[0]!.headers['x-b3-sampled'], '1');
+    assert.equal(shadow.received[0]!.headers.traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+    assert.equal(shadow.received[0]!.headers['x-b3-sampled'], '0');
+    assert.equal(shadow.received[0]!.headers['x-b3-traceid'], '463ac35c9f6413ad', 'the copy stays in the same trace');
+  });
+
   test('50% over 4000 requests lands within 4 standard deviations', async (t) => {
     const primary = await startEchoService({ name: 'primary' });
     const shadow = await startEchoService({ name: 'shadow' });

@@ -262,6 +262,11 @@ ${virtualService(`    - match: [{ uri: { prefix: /reset } }]
     const retried = await requestVia(`${url}/status/500`, { host: 'x' });
     assert.equal(retried.status, 500, 'after the retries are spent, the last answer is relayed');
     assert.equal(ok.count, 4, 'first attempt plus 3 retries');
+    assert.deepEqual(
+      ok.received.map((r) => r.headers['x-envoy-attempt-count']),
+      ['1', '2', '3', '4'],
+      'each attempt says which it is, as from an Istio gateway (include_request_attempt_count)',
+    );
   });
 
   test('a retried POST sends the whole body again; a body over the retry buffer is not retried', async (t) => {

@@ -127,6 +127,8 @@ export interface EnvoyVirtualHost {
   readonly name: string;
   readonly domains: readonly string[];
   readonly routes: readonly EnvoyRoute[];
+  /** Istio sets it on gateway virtual hosts: upstream requests carry `x-envoy-attempt-count`. */
+  readonly include_request_attempt_count: true;
 }
 
 export interface EnvoyRouteConfiguration {

@@ -45,6 +45,7 @@ export function renderRouteConfiguration(listener: Listener, name: string, ctx: 
       name: vh.name,
       domains: [...vh.domains],
       routes: vh.routes.flatMap((route) => renderRoute(route, ctx)),
+      include_request_attempt_count: true,
     })),
     validate_clusters: false,
     ignore_port_in_host_matching: true,
