@@ -4,11 +4,12 @@
  */
 import type { ServiceRegistry } from './compile/services.ts';
 import { compileSnapshot, type CompileOptions } from './compile/snapshot.ts';
-import { sortDiagnostics, type ConfigDiagnostic } from './diagnostics.ts';
-import { loadResources } from './load.ts';
+import { hasErrors, sortDiagnostics, type ConfigDiagnostic } from './diagnostics.ts';
+import { loadResources, type LoadResult } from './load.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 
 export { loadResources, parseResources, type LoadResult } from './load.ts';
+
 export {
   compileSnapshot,
   canonicalJson,
@@ -47,10 +48,39 @@ export interface BuildResult {
 
 /** Loads `paths` and compiles what loaded; any load error also withholds the snapshot. */
 export async function buildSnapshotFromPaths(paths: readonly string[], options: CompileOptions = {}): Promise<BuildResult> {
-  const loaded = await loadResources(paths);
-  const compiled = compileSnapshot(loaded.resources, options);
-  const fileOrder = [...new Set([...loaded.resources.map((r) => r.source.file), ...loaded.diagnostics.map((d) => d.file)])];
-  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...compiled.diagnostics], fileOrder);
-  const failed = loaded.diagnostics.some((d) => d.severity === 'error');
+  return compileLoaded(await loadResources(paths), paths, options);
+}
+
+/** Codes of load errors that lose a document (its resources are unknown to the later stages). */
+const LOST_DOCUMENT_CODES: ReadonlySet<string> = new Set(['READ_FAILED', 'YAML_SYNTAX', 'INVALID_RESOURCE']);
+
+/**
+ * Compiles what `loadResources` returned, in one pass that reports the problems of every stage: load
+ * errors do not stop the compile. When a document was lost to a load error, the compile is told so
+ * (`incompleteInput`) and does not report references to resources that may have been in it. A load
+ * that found no resource at all (and no error) is itself an error, `NO_RESOURCES`.
+ */
+export function compileLoaded(loaded: LoadResult, paths: readonly string[], options: CompileOptions = {}): BuildResult {
+  const lost = loaded.diagnostics.some((d) => d.severity === 'error' && LOST_DOCUMENT_CODES.has(d.code));
+  const extra: ConfigDiagnostic[] = [];
+  if (loaded.resources.length === 0 && !lost) {
+    const looked = loaded.files.length === 0 ? 'no .yaml, .yml or .json file' : `${loaded.files.length} file(s) but no Gateway, VirtualService, DestinationRule or ServiceEntry`;
+    extra.push({
+      severity: 'error',
+      file: paths.join(', '),
+      line: 0,
+      column: 0,
+      kind: '',
+      namespace: '',
+      name: '',
+      field: '',
+      message: `no Istio resources found: ${looked} under ${paths.join(', ')} (directories are read recursively)`,
+      code: 'NO_RESOURCES',
+    });
+  }
+  const compiled = compileSnapshot(loaded.resources, { ...options, incompleteInput: lost || loaded.resources.length === 0 || options.incompleteInput === true });
+  const fileOrder = [...new Set([...loaded.files, ...loaded.resources.map((r) => r.source.file), ...loaded.diagnostics.map((d) => d.file)])];
+  const diagnostics = sortDiagnostics([...extra, ...loaded.diagnostics, ...compiled.diagnostics], fileOrder);
+  const failed = hasErrors(diagnostics);
   return { snapshot: failed ? null : compiled.snapshot, diagnostics, services: compiled.services };
 }

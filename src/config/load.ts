@@ -20,20 +20,23 @@ import {
 export interface LoadResult {
   readonly resources: RawResource[];
   readonly diagnostics: ConfigDiagnostic[];
+  /** The config files found under the paths, in load order. */
+  readonly files: readonly string[];
 }
 
 const CONFIG_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /**
  * Reads every resource from `paths`: files, or directories (their `.yaml`, `.yml` and `.json` files,
- * sorted by name, not recursive). Multi-document YAML and `kind: List` are expanded. Kinds other than
- * Gateway, VirtualService, DestinationRule and ServiceEntry are skipped with a warning.
+ * recursively, in name order; see `walkDirectory`). Multi-document YAML and `kind: List` are expanded.
+ * Kinds other than Gateway, VirtualService, DestinationRule and ServiceEntry are skipped with a warning.
  */
 export async function loadResources(paths: readonly string[]): Promise<LoadResult> {
   const diagnostics: ConfigDiagnostic[] = [];
   const resources: RawResource[] = [];
   const seen = new Map<string, RawResource>();
-  for (const file of await expandPaths(paths, diagnostics)) {
+  const files = await expandPaths(paths, diagnostics);
+  for (const file of files) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -61,7 +64,7 @@ export async function loadResources(paths: readonly string[]): Promise<LoadResul
       resources.push(resource);
     }
   }
-  return { resources, diagnostics };
+  return { resources, diagnostics, files };
 }
 
 /**
@@ -182,22 +185,42 @@ async function expandPaths(paths: readonly string[], diagnostics: ConfigDiagnost
       diagnostics.push(fileDiagnostic('error', 'READ_FAILED', p, null, `cannot read ${p}: ${errorText(err)}`));
       continue;
     }
-    if (!isDirectory) {
-      files.push(p);
-      continue;
-    }
-    try {
-      const entries = await readdir(p, { withFileTypes: true });
-      const names = entries
-        .filter((e) => !e.isDirectory() && CONFIG_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
-        .map((e) => e.name)
-        .sort();
-      for (const name of names) files.push(path.join(p, name));
-    } catch (err) {
-      diagnostics.push(fileDiagnostic('error', 'READ_FAILED', p, null, `cannot read directory ${p}: ${errorText(err)}`));
-    }
+    if (isDirectory) await walkDirectory(p, files, diagnostics);
+    else files.push(p);
   }
   return files;
+}
+
+/**
+ * Appends the config files under `dir`, as `kubectl apply -R` reads them: depth first, entries in
+ * code-unit order of their names (files and subdirectories interleaved), so the load order (and with
+ * it "the first one loaded wins") does not depend on the file system. Entries whose name starts with a
+ * dot are skipped: Kubernetes ConfigMap volumes hold `..data` and `..2024_…` directories that would
+ * load every file twice. Symbolic links to files are read (ConfigMap files are links); links to
+ * directories are not followed, so a link cannot make a cycle.
+ */
+async function walkDirectory(dir: string, files: string[], diagnostics: ConfigDiagnostic[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    diagnostics.push(fileDiagnostic('error', 'READ_FAILED', dir, null, `cannot read directory ${dir}: ${errorText(err)}`));
+    return;
+  }
+  const names = entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of names) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await walkDirectory(full, files, diagnostics);
+      continue;
+    }
+    if (!CONFIG_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) continue;
+    if (entry.isFile()) files.push(full);
+    else if (entry.isSymbolicLink()) {
+      const target = await stat(full).catch(() => null);
+      if (target === null || target.isFile()) files.push(full); // a dangling link is reported by the read
+    }
+  }
 }
 
 function fileDiagnostic(

@@ -21,10 +21,20 @@ export function isShortHost(host: string): boolean {
   return host !== '*' && !host.includes('.');
 }
 
-/** Resolves a `name` or `ns/name` reference (Gateway names in a VirtualService) to `ns/name`. */
-export function resolveNamespacedName(ref: string, namespace: string): string {
+/**
+ * Resolves a Gateway reference of a VirtualService (`gateways[]`, `match[].gateways[]`) to `ns/name`,
+ * as Istio's `resolveGatewayName` does: `name` is in the VirtualService's namespace, `./name` too,
+ * `ns/name` as written, and the legacy FQDN form `name.ns.svc.cluster.local` (or `name.ns`) is
+ * `ns/name`.
+ */
+export function resolveGatewayName(ref: string, namespace: string): string {
   const slash = ref.indexOf('/');
-  return slash === -1 ? `${namespace}/${ref}` : ref;
+  if (slash !== -1) return ref.slice(0, slash) === '.' ? `${namespace}/${ref.slice(slash + 1)}` : ref;
+  const dot = ref.indexOf('.');
+  if (dot === -1) return `${namespace}/${ref}`;
+  const rest = ref.slice(dot + 1);
+  const next = rest.indexOf('.');
+  return `${next === -1 ? rest : rest.slice(0, next)}/${ref.slice(0, dot)}`;
 }
 
 /**

@@ -4,10 +4,10 @@
  * a bad one is recorded (errors, time, counters) and the gateway keeps serving the last good config.
  * Reloads run one at a time; requests arriving meanwhile coalesce into the next one.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import {
+  compileLoaded,
   compileSnapshot,
-  hasErrors,
   validateMirrorOverride,
   type CompileOptions,
   type ConfigDiagnostic,
@@ -165,7 +165,8 @@ export class GatewayController {
     };
     for (const path of this.#options.paths) {
       try {
-        const watcher = watch(path, { persistent: false }, schedule);
+        // Directories are read recursively, so they are watched recursively too.
+        const watcher = watch(path, { persistent: false, recursive: isDirectory(path) }, schedule);
         watcher.on('error', () => {});
         this.#watchers.push(watcher);
       } catch {
@@ -188,9 +189,10 @@ export class GatewayController {
 
   async #build(): Promise<{ good: GoodConfig | null; diagnostics: ConfigDiagnostic[] }> {
     const loaded = await loadResources(this.#options.paths);
-    if (hasErrors(loaded.diagnostics)) return { good: null, diagnostics: loaded.diagnostics };
-    const compiled = this.#compile(loaded.resources, this.#overrides.all);
-    return { good: compiled.good, diagnostics: [...loaded.diagnostics, ...compiled.diagnostics] };
+    // One pass reports every stage's problems (a load error does not hide the compile's).
+    const built = compileLoaded(loaded, this.#options.paths, { ...this.#options.compile, overrides: this.#overrides.all });
+    if (built.snapshot === null) return { good: null, diagnostics: built.diagnostics };
+    return { good: { resources: loaded.resources, snapshot: built.snapshot, services: built.services }, diagnostics: built.diagnostics };
   }
 
   #compile(
@@ -228,6 +230,14 @@ export class GatewayController {
     }
     this.#options.onReload?.(result, trigger);
     return result;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

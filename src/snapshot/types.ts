@@ -32,6 +32,11 @@ export interface TlsServerContext {
 export interface Listener {
   /** `ADDRESS_PORT`, as Istio names gateway listeners (`0.0.0.0_8080`). */
   readonly name: string;
+  /**
+   * `namespace/name` of every Gateway with a server on this listener, in config order (`mesh` for
+   * the mesh listener): the gateways its routes were generated for.
+   */
+  readonly gateways: readonly string[];
   readonly address: string;
   /** 0 asks the OS for a free port (tests and the demo use this). */
   readonly port: number;
@@ -52,6 +57,8 @@ export interface VirtualHost {
   readonly name: string;
   /** Lower-case domains, without port. */
   readonly domains: readonly string[];
+  /** `namespace/name` of the Gateways whose servers bound a VirtualService to this host (or `mesh`). */
+  readonly gateways: readonly string[];
   readonly routes: readonly Route[];
 }
 
@@ -126,6 +133,11 @@ export interface MirrorPolicy {
   readonly hostSuffix: boolean;
   /** Where the policy came from: the VirtualService, or a runtime override. */
   readonly origin: 'config' | 'override';
+  /**
+   * How Istio would write the fraction in Envoy config: `HUNDRED` for the deprecated integer
+   * `mirrorPercent`, else (absent) `MILLION`. Only the config dump reads it; sampling uses `perMillion`.
+   */
+  readonly denominator?: 'HUNDRED';
 }
 
 export interface Route {

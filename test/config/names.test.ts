@@ -5,7 +5,7 @@ import {
   intersectHosts,
   isShortHost,
   resolveHost,
-  resolveNamespacedName,
+  resolveGatewayName,
   splitServerHost,
 } from '../../src/config/names.ts';
 
@@ -32,8 +32,12 @@ describe('resolveHost', () => {
 
 describe('references', () => {
   test('gateway names resolve in the referring namespace unless qualified', () => {
-    assert.equal(resolveNamespacedName('gw', 'team-a'), 'team-a/gw');
-    assert.equal(resolveNamespacedName('istio-system/gw', 'team-a'), 'istio-system/gw');
+    assert.equal(resolveGatewayName('gw', 'team-a'), 'team-a/gw');
+    assert.equal(resolveGatewayName('istio-system/gw', 'team-a'), 'istio-system/gw');
+    // Istio's resolveGatewayName: `./name` is the VirtualService's namespace; the legacy FQDN form names the namespace second.
+    assert.equal(resolveGatewayName('./gw', 'team-a'), 'team-a/gw');
+    assert.equal(resolveGatewayName('gw.istio-system.svc.cluster.local', 'team-a'), 'istio-system/gw');
+    assert.equal(resolveGatewayName('gw.istio-system', 'team-a'), 'istio-system/gw');
   });
   test('server hosts: ns/host prefixes', () => {
     assert.deepEqual(splitServerHost('*/example.com', 'gwns'), { namespace: null, host: 'example.com' });

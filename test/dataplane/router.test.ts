@@ -28,7 +28,7 @@ function request(path: string, extra: { method?: string; query?: string; headers
 }
 
 describe('virtual host lookup', () => {
-  const vh = (name: string): VirtualHost => ({ name, domains: [name], routes: [] });
+  const vh = (name: string): VirtualHost => ({ name, domains: [name], gateways: [], routes: [] });
   const table: VirtualHostTable = {
     all: [],
     exact: new Map([['api.example.com', vh('exact')]]),
@@ -70,7 +70,7 @@ describe('route selection', () => {
     route('either', [match({ uri: exact('/a') }), match({ uri: exact('/b') })]),
     route('fallback', null),
   ];
-  const vh: VirtualHost = { name: 'vh', domains: ['*'], routes };
+  const vh: VirtualHost = { name: 'vh', domains: ['*'], gateways: [], routes };
   const pick = (path: string, extra = {}) => selectRoute(vh, request(path, extra))?.route.id;
 
   test('first matching route wins, in order', () => {
@@ -92,7 +92,7 @@ describe('route selection', () => {
   });
 
   test('no route matches: null', () => {
-    assert.equal(selectRoute({ name: 'vh', domains: [], routes: [routes[0]!] }, request('/nope')), null);
+    assert.equal(selectRoute({ name: 'vh', domains: [], gateways: [], routes: [routes[0]!] }, request('/nope')), null);
   });
 });
 

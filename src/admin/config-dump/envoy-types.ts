@@ -88,7 +88,7 @@ export interface EnvoyRetryPolicy {
 
 export interface EnvoyRequestMirrorPolicy {
   readonly cluster: string;
-  readonly runtime_fraction: { readonly default_value: { readonly numerator: number; readonly denominator: 'MILLION' } };
+  readonly runtime_fraction: { readonly default_value: { readonly numerator: number; readonly denominator: 'MILLION' | 'HUNDRED' } };
   readonly trace_sampled: false;
   /** Present (true) when the VirtualService turns the `-shadow` authority suffix off. */
   readonly disable_shadow_host_suffix_append?: true;

@@ -28,6 +28,7 @@ import {
   type EnvoyRouteMatch,
   type EnvoyStringMatcher,
 } from './envoy-types.ts';
+import { MILLION } from '../../snapshot/fraction.ts';
 import { envoyDuration, patternOf, re2Substitution, sourceText } from './values.ts';
 
 /** What rendering a route needs besides the route. */
@@ -172,10 +173,16 @@ function renderRetry(retry: RetryPolicy): EnvoyRetryPolicy {
 function renderMirror(mirror: MirrorPolicy): EnvoyRequestMirrorPolicy {
   return {
     cluster: mirror.cluster,
-    runtime_fraction: { default_value: { numerator: mirror.perMillion, denominator: 'MILLION' } },
+    runtime_fraction: { default_value: mirrorFraction(mirror) },
     trace_sampled: false,
     ...(mirror.hostSuffix ? {} : { disable_shadow_host_suffix_append: true as const }),
   };
+}
+
+/** Istio writes the deprecated integer `mirrorPercent` over HUNDRED and every other percentage over MILLION. */
+function mirrorFraction(mirror: MirrorPolicy): { numerator: number; denominator: 'MILLION' | 'HUNDRED' } {
+  if (mirror.denominator === 'HUNDRED') return { numerator: Math.round(mirror.perMillion / (MILLION / 100)), denominator: 'HUNDRED' };
+  return { numerator: mirror.perMillion, denominator: 'MILLION' };
 }
 
 // ---- headers ------------------------------------------------------------------------------------

@@ -8,12 +8,11 @@
 import { isIP } from 'node:net';
 import type { Listener, ListenerProtocol, Route, SourceRef, TlsServerContext, VirtualHost, VirtualHostTable } from '../../snapshot/types.ts';
 import { domainTable } from '../../snapshot/domain-table.ts';
-import { intersectHosts, isShortHost, resolveHost, resolveNamespacedName, splitServerHost } from '../names.ts';
+import { intersectHosts, isShortHost, resolveGatewayName, resolveHost, splitServerHost } from '../names.ts';
 import type { ValidatedGateway, ValidatedVirtualService } from '../schema/validate.ts';
 import { type CompileContext, positionText, sourceRef } from './context.ts';
+import { MESH_GATEWAY, type ProxyIdentity, type RouteContext } from './match-scope.ts';
 
-/** The name of the pseudo-gateway that stands for sidecars; shadowgate has none. */
-export const MESH_GATEWAY = 'mesh';
 
 interface ServerBinding {
   readonly gateway: ValidatedGateway;
@@ -22,10 +21,17 @@ interface ServerBinding {
   readonly listener: ListenerBuilder;
 }
 
+/** A VirtualService bound to a virtual host through one Gateway (Istio builds its routes per gateway). */
+interface Binding {
+  readonly virtualService: ValidatedVirtualService;
+  /** `namespace/name` of the Gateway whose server bound it. */
+  readonly gateway: string;
+}
+
 interface VirtualHostBuilder {
   readonly name: string;
   readonly domains: string[];
-  readonly virtualServices: ValidatedVirtualService[];
+  readonly bindings: Binding[];
 }
 
 interface ListenerBuilder {
@@ -35,6 +41,8 @@ interface ListenerBuilder {
   readonly protocol: ListenerProtocol;
   readonly tls: TlsServerContext[];
   readonly sources: SourceRef[];
+  /** `namespace/name` of the Gateways with a server here, in config order. */
+  readonly gateways: string[];
   readonly firstServer: { readonly gateway: ValidatedGateway; readonly index: number };
   /** Domain → virtual host; several domains may share one (a short host and its FQDN). */
   readonly byDomain: Map<string, VirtualHostBuilder>;
@@ -100,6 +108,7 @@ function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, List
       protocol,
       tls: [],
       sources: [],
+      gateways: [],
       firstServer: { gateway: gw, index: i },
       byDomain: new Map(),
       virtualHosts: [],
@@ -117,6 +126,8 @@ function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, List
   }
   if (tls !== null) listener.tls.push(tls);
   listener.sources.push(sourceRef(gw, at));
+  const key = `${gw.metadata.namespace}/${gw.metadata.name}`;
+  if (!listener.gateways.includes(key)) listener.gateways.push(key);
   return { gateway: gw, index: i, hosts, listener };
 }
 
@@ -159,7 +170,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
       return;
     }
     namesGateway = true;
-    const key = resolveNamespacedName(ref, vs.metadata.namespace);
+    const key = resolveGatewayName(ref, vs.metadata.namespace);
     const servers = plan.gateways.get(key);
     if (plan.incomplete.has(key)) gatewayProblem = true;
     if (servers === undefined) {
@@ -171,7 +182,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
       for (const serverHost of server.hosts) {
         if (serverHost.namespace !== null && serverHost.namespace !== vs.metadata.namespace) continue;
         for (const vsHost of vs.spec.hosts) {
-          if (bindHost(vs, vsHost, serverHost.host, server.listener)) bound = true;
+          if (bindHost(vs, key, vsHost, serverHost.host, server.listener)) bound = true;
         }
       }
     }
@@ -182,7 +193,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
   return namesGateway;
 }
 
-function bindHost(vs: ValidatedVirtualService, vsHost: string, serverHost: string, listener: ListenerBuilder): boolean {
+function bindHost(vs: ValidatedVirtualService, gateway: string, vsHost: string, serverHost: string, listener: ListenerBuilder): boolean {
   const written = vsHost.toLowerCase();
   // A short host stands for itself and for its FQDN in the VirtualService's namespace.
   const forms = isShortHost(written) ? [written, resolveHost(written, vs.metadata.namespace)] : [written];
@@ -194,7 +205,7 @@ function bindHost(vs: ValidatedVirtualService, vsHost: string, serverHost: strin
   if (domains.length === 0) return false;
   let vhost = domains.map((d) => listener.byDomain.get(d)).find((v) => v !== undefined);
   if (vhost === undefined) {
-    vhost = { name: `${domains[0]}:${listener.port}`, domains: [], virtualServices: [] };
+    vhost = { name: `${domains[0]}:${listener.port}`, domains: [], bindings: [] };
     listener.virtualHosts.push(vhost);
   }
   for (const d of domains) {
@@ -202,24 +213,42 @@ function bindHost(vs: ValidatedVirtualService, vsHost: string, serverHost: strin
     listener.byDomain.set(d, vhost);
     vhost.domains.push(d);
   }
-  if (!vhost.virtualServices.includes(vs)) vhost.virtualServices.push(vs);
+  if (!vhost.bindings.some((b) => b.virtualService === vs && b.gateway === gateway)) vhost.bindings.push({ virtualService: vs, gateway });
   return true;
 }
 
-/** Finishes the listeners: each virtual host gets its VirtualServices' routes, in load order. */
+/** A VirtualService's routes as generated for one gateway, listener port and proxy. */
+export type RoutesFor = (vs: ValidatedVirtualService, context: RouteContext) => readonly Route[];
+
+/**
+ * Finishes the listeners: each virtual host gets its VirtualServices' routes, in load order, each
+ * generated for the gateway that bound it (a VirtualService bound through two Gateways sharing the
+ * listener gets both sets, as Istio appends them; `routesOf` returns the same array for a
+ * VirtualService whose matches do not depend on the gateway, and that one is added once).
+ */
 export function finishListeners(
   plan: ListenerPlan,
-  routesOf: (vs: ValidatedVirtualService) => readonly Route[],
+  routesOf: RoutesFor,
   loadOrder: readonly ValidatedVirtualService[],
+  identity: ProxyIdentity,
 ): Listener[] {
+  const rank = new Map(loadOrder.map((vs, i) => [vs, i] as const));
   return plan.listeners.map((b) => {
-    const all: VirtualHost[] = b.virtualHosts.map((v) => ({
-      name: v.name,
-      domains: v.domains,
-      routes: [...v.virtualServices].sort((x, y) => loadOrder.indexOf(x) - loadOrder.indexOf(y)).flatMap(routesOf),
-    }));
+    const all: VirtualHost[] = b.virtualHosts.map((v) => {
+      const bindings = [...v.bindings].sort((x, y) => rank.get(x.virtualService)! - rank.get(y.virtualService)!);
+      const routes: Route[] = [];
+      const added = new Set<readonly Route[]>();
+      for (const binding of bindings) {
+        const set = routesOf(binding.virtualService, { gateway: binding.gateway, port: b.port, identity });
+        if (added.has(set)) continue;
+        added.add(set);
+        routes.push(...set);
+      }
+      return { name: v.name, domains: v.domains, gateways: [...new Set(v.bindings.map((x) => x.gateway))], routes };
+    });
     return {
       name: b.name,
+      gateways: b.gateways,
       address: b.address,
       port: b.port,
       protocol: b.protocol,

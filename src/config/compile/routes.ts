@@ -20,6 +20,7 @@ import type { ValidatedVirtualService } from '../schema/validate.ts';
 import type { HttpRouteSpec } from '../schema/virtual-service.ts';
 import { type CompileContext, type Mutable, sourceRef } from './context.ts';
 import { resolveDestination, type ClusterTarget } from './destinations.ts';
+import { matchScope, type ScopedMatch } from './match-scope.ts';
 import { compileRequestMatch } from './matchers.ts';
 import type { ServiceRegistry } from './services.ts';
 import { percentToPerMillion } from '../../snapshot/fraction.ts';
@@ -37,6 +38,8 @@ export interface CompiledRoute {
   readonly route: Mutable<Route>;
   readonly virtualService: ValidatedVirtualService;
   readonly hostSuffix: boolean;
+  /** `route.matches` with where each applies (`null` when the route has no `match`). */
+  readonly scopedMatches: readonly ScopedMatch[] | null;
 }
 
 /** Cluster targets referenced so far, by cluster name (first reference wins). */
@@ -59,8 +62,9 @@ export function compileVirtualServiceRoutes(
       ctx.error('DUPLICATE_ROUTE_NAME', vs, ['spec', 'http', i, 'name'], `route name ${name} is used twice in this VirtualService (route ids must be unique)`);
     }
     ids.add(id);
-    const route = compileRoute(vs, spec, ['spec', 'http', i], id, name, hostSuffix, registry, targets, ctx);
-    out.push({ route, virtualService: vs, hostSuffix });
+    const scopedMatches = compileMatches(vs, spec, ['spec', 'http', i], ctx);
+    const route = compileRoute(vs, spec, ['spec', 'http', i], id, name, hostSuffix, scopedMatches, registry, targets, ctx);
+    out.push({ route, virtualService: vs, hostSuffix, scopedMatches });
   });
   return out;
 }
@@ -72,21 +76,12 @@ function compileRoute(
   id: string,
   name: string,
   hostSuffix: boolean,
+  scopedMatches: readonly ScopedMatch[] | null,
   registry: ServiceRegistry,
   targets: ClusterTargets,
   ctx: CompileContext,
 ): Mutable<Route> {
-  const onRegexError = (field: FieldPath, message: string) => ctx.error('INVALID_REGEX', vs, field, message);
-
-  let matches: RequestMatch[] | null = null;
-  if (spec.match !== undefined && spec.match.length > 0) {
-    matches = [];
-    spec.match.forEach((m, j) => {
-      const compiled = compileRequestMatch(m, [...at, 'match', j], onRegexError);
-      if (compiled !== null) matches!.push(compiled);
-    });
-  }
-
+  const matches: RequestMatch[] | null = scopedMatches === null ? null : scopedMatches.map((m) => m.match);
   const clusters = compileWeightedClusters(vs, spec, at, registry, targets, ctx);
   return {
     id,
@@ -101,6 +96,18 @@ function compileRoute(
     mirrors: compileMirrors(vs, spec, at, hostSuffix, registry, targets, ctx),
     source: sourceRef(vs, at),
   };
+}
+
+/** `match[]` → compiled matches with their scopes; `null` when the route has none (it matches everything). */
+function compileMatches(vs: ValidatedVirtualService, spec: HttpRouteSpec, at: FieldPath, ctx: CompileContext): ScopedMatch[] | null {
+  if (spec.match === undefined || spec.match.length === 0) return null;
+  const onRegexError = (field: FieldPath, message: string) => ctx.error('INVALID_REGEX', vs, field, message);
+  const out: ScopedMatch[] = [];
+  spec.match.forEach((m, j) => {
+    const match = compileRequestMatch(m, [...at, 'match', j], onRegexError);
+    if (match !== null) out.push({ match, scope: matchScope(m, vs.metadata.namespace) });
+  });
+  return out;
 }
 
 function compileWeightedClusters(
@@ -150,21 +157,46 @@ function compileMirrors(
   if (spec.mirror !== undefined && spec.mirrors !== undefined) {
     ctx.error('MIRROR_CONFLICT', vs, [...at, 'mirrors'], 'set either mirror or mirrors, not both');
   }
-  if (spec.mirrorPercentage !== undefined && spec.mirrors !== undefined) {
-    ctx.error('MIRROR_CONFLICT', vs, [...at, 'mirrorPercentage'], 'mirrorPercentage applies to mirror; with mirrors, set mirrors[].percentage');
-  } else if (spec.mirrorPercentage !== undefined && spec.mirror === undefined) {
-    ctx.warn('MIRROR_PERCENTAGE_UNUSED', vs, [...at, 'mirrorPercentage'], 'mirrorPercentage has no effect without mirror; ignored');
+  if (spec.mirrorPercent !== undefined && spec.mirror_percent !== undefined) {
+    ctx.error('MIRROR_CONFLICT', vs, [...at, 'mirror_percent'], 'mirror_percent is mirrorPercent spelled differently; set one of them');
+  }
+  const legacy = spec.mirrorPercent ?? spec.mirror_percent;
+  const legacyField = spec.mirrorPercent !== undefined ? 'mirrorPercent' : 'mirror_percent';
+  for (const [field, set] of [['mirrorPercentage', spec.mirrorPercentage !== undefined], [legacyField, legacy !== undefined]] as const) {
+    if (!set) continue;
+    if (spec.mirrors !== undefined) {
+      ctx.error('MIRROR_CONFLICT', vs, [...at, field], `${field} applies to mirror; with mirrors, set mirrors[].percentage`);
+    } else if (spec.mirror === undefined) {
+      ctx.warn('MIRROR_PERCENTAGE_UNUSED', vs, [...at, field], `${field} has no effect without mirror; ignored`);
+    }
   }
   const mirrors: MirrorPolicy[] = [];
-  const add = (destination: DestinationSpec, percentage: number, field: FieldPath) => {
+  const add = (destination: DestinationSpec, percentage: MirrorPercentage, field: FieldPath) => {
     const target = resolveAndReport(vs, destination, field, 'mirror', registry, targets, ctx);
-    const perMillion = percentToPerMillion(percentage);
-    // An explicit 0% switches the mirror off; it is still checked above.
-    if (target !== null && perMillion > 0) mirrors.push({ cluster: target.name, perMillion, hostSuffix, origin: 'config' });
+    const perMillion = percentToPerMillion(percentage.value);
+    // An explicit 0% switches the mirror off (Istio's MirrorPercent); it is still checked above.
+    if (target === null || perMillion === 0) return;
+    mirrors.push({ cluster: target.name, perMillion, hostSuffix, origin: 'config', ...(percentage.integer ? { denominator: 'HUNDRED' as const } : {}) });
   };
-  if (spec.mirror !== undefined) add(spec.mirror, spec.mirrorPercentage?.value ?? 100, [...at, 'mirror']);
-  spec.mirrors?.forEach((m, k) => add(m.destination, m.percentage?.value ?? 100, [...at, 'mirrors', k, 'destination']));
+  if (spec.mirror !== undefined) add(spec.mirror, mirrorPercentage(spec.mirrorPercentage?.value, legacy), [...at, 'mirror']);
+  spec.mirrors?.forEach((m, k) => add(m.destination, { value: m.percentage?.value ?? 100, integer: false }, [...at, 'mirrors', k, 'destination']));
   return mirrors.length > 0 ? mirrors : null;
+}
+
+interface MirrorPercentage {
+  readonly value: number;
+  /** Written as the deprecated integer `mirrorPercent`, which Istio sends as a HUNDRED fraction. */
+  readonly integer: boolean;
+}
+
+/**
+ * The percentage of `mirror`, as Istio's `MirrorPercent` picks it: `mirrorPercentage` wins, then the
+ * deprecated `mirrorPercent` integer, then 100.
+ */
+export function mirrorPercentage(percentage: number | undefined, legacyPercent: number | undefined): MirrorPercentage {
+  if (percentage !== undefined) return { value: percentage, integer: false };
+  if (legacyPercent !== undefined) return { value: legacyPercent, integer: true };
+  return { value: 100, integer: false };
 }
 
 function resolveAndReport(

@@ -17,7 +17,8 @@ import {
 } from '../schema/validate.ts';
 import { buildCluster } from './clusters.ts';
 import { CompileContext } from './context.ts';
-import { bindVirtualService, finishListeners, planListeners } from './listeners.ts';
+import { bindVirtualService, finishListeners, planListeners, type RoutesFor } from './listeners.ts';
+import { DEFAULT_PROXY_IDENTITY, dependsOnGateway, scopeApplies, type ProxyIdentity } from './match-scope.ts';
 import { applyMirrorOverrides, type MirrorOverride } from './overrides.ts';
 import { compileVirtualServiceRoutes, type ClusterTargets, type CompiledRoute } from './routes.ts';
 import { buildServiceRegistry, type ServiceRegistry } from './services.ts';
@@ -39,6 +40,16 @@ export interface CompileOptions {
   readonly overrides?: ReadonlyMap<string, MirrorOverride>;
   /** Clock for `loadedAt` (tests inject one). */
   readonly now?: () => Date;
+  /**
+   * The gateway workload's labels and namespace, against which `match[].sourceLabels` and
+   * `sourceNamespace` are evaluated (`--proxy-labels`, `--proxy-namespace`). Default: no labels, `default`.
+   */
+  readonly identity?: ProxyIdentity;
+  /**
+   * Set when some documents could not be read (a YAML error, say): references to resources that may
+   * have been in them, and "no Gateway", are not reported, since they would only echo that error.
+   */
+  readonly incompleteInput?: boolean;
 }
 
 export interface CompileResult {
@@ -74,10 +85,12 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const proxy = settings('proxy', DEFAULT_PROXY_SETTINGS, options.proxy, ctx.diagnostics);
 
   const services = buildServiceRegistry(serviceEntries, destinationRules, ctx);
+  const identity = options.identity ?? DEFAULT_PROXY_IDENTITY;
   const plan = planListeners(gateways, ctx);
-  if (gateways.length === 0) {
+  const gatewayLost = options.incompleteInput === true || resources.some((r) => r.kind === 'Gateway');
+  if (gateways.length === 0 && !gatewayLost) {
     ctx.diagnostics.push({
-      severity: 'warning',
+      severity: 'error',
       file: resources[0]?.source.file ?? '',
       line: 0,
       column: 0,
@@ -85,7 +98,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
       namespace: '',
       name: '',
       field: '',
-      message: 'no Gateway is defined, so shadowgate will not listen on any port',
+      message: 'no Gateway is defined, so shadowgate would not listen on any port: add a networking.istio.io Gateway with an HTTP or HTTPS server',
       code: 'NO_LISTENERS',
     });
   }
@@ -106,7 +119,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const clusters = new Map<string, Cluster>();
   for (const target of targets.values()) clusters.set(target.name, buildCluster(target, ctx));
 
-  const listeners = finishListeners(plan, (vs) => (routesByVs.get(vs) ?? []).map((r) => r.route as Route), virtualServices);
+  const listeners = finishListeners(plan, routesForContext(routesByVs), virtualServices, identity);
 
   const diagnostics = sortDiagnostics(ctx.diagnostics, [...new Set(resources.map((r) => r.source.file))]);
   if (hasErrors(diagnostics)) return { snapshot: null, diagnostics, services };
@@ -119,6 +132,36 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
     proxy,
   };
   return { snapshot: deepFreeze(snapshot), diagnostics, services };
+}
+
+/**
+ * Each VirtualService's routes as generated for a gateway, port and proxy: matches whose
+ * `gateways`/`port`/`sourceLabels`/`sourceNamespace` do not apply are left out, and a route left with
+ * none is dropped, as Istio's `BuildHTTPRoutesForVirtualService` does. Results are cached, and a
+ * VirtualService whose matches name no gateway gets one array per port, so `finishListeners` adds it once.
+ */
+function routesForContext(routesByVs: ReadonlyMap<ValidatedVirtualService, readonly CompiledRoute[]>): RoutesFor {
+  const cache = new Map<ValidatedVirtualService, Map<string, readonly Route[]>>();
+  return (vs, context) => {
+    const compiled = routesByVs.get(vs) ?? [];
+    const key = compiled.some((r) => dependsOnGateway(r.scopedMatches)) ? `${context.gateway}|${context.port}` : String(context.port);
+    let byKey = cache.get(vs);
+    if (byKey === undefined) cache.set(vs, (byKey = new Map()));
+    const hit = byKey.get(key);
+    if (hit !== undefined) return hit;
+    const routes: Route[] = [];
+    for (const r of compiled) {
+      if (r.scopedMatches === null) {
+        routes.push(r.route);
+        continue;
+      }
+      const kept = r.scopedMatches.filter((m) => scopeApplies(m.scope, context));
+      if (kept.length === 0) continue;
+      routes.push(kept.length === r.scopedMatches.length ? r.route : { ...r.route, matches: kept.map((m) => m.match) });
+    }
+    byKey.set(key, routes);
+    return routes;
+  };
 }
 
 function settings<T extends object>(
@@ -167,6 +210,7 @@ function snapshotVersion(
     files: [...fileDigests.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     mirror,
     proxy,
+    identity: options.identity ?? DEFAULT_PROXY_IDENTITY,
     overrides: [...(options.overrides ?? new Map<string, MirrorOverride>()).entries()],
   };
   return createHash('sha256').update(canonicalJson(payload)).digest('hex').slice(0, 12);

@@ -1,6 +1,6 @@
 /** VirtualService spec schema: the http routes, including the mirror fields. */
 import { z } from 'zod';
-import { destination, duration, headers, percent, stringMatch } from './common.ts';
+import { destination, duration, headers, percent, portNumber, stringMap, stringMatch, withCode } from './common.ts';
 
 const matchRequest = z.strictObject({
   name: z.string().optional(),
@@ -11,6 +11,11 @@ const matchRequest = z.strictObject({
   withoutHeaders: z.record(z.string(), stringMatch).optional(),
   queryParams: z.record(z.string(), stringMatch).optional(),
   ignoreUriCase: z.boolean().optional(),
+  // Where the match applies; evaluated at compile time (compile/match-scope.ts).
+  port: portNumber.optional(),
+  sourceLabels: stringMap.optional(),
+  gateways: z.array(z.string().min(1)).optional(),
+  sourceNamespace: z.string().optional(),
 });
 
 const routeDestination = z.strictObject({
@@ -31,6 +36,9 @@ const retries = z.strictObject({
   retryOn: z.string().optional(),
 });
 
+/** Istio `UInt32Value mirror_percent`; its validation rejects more than 100. */
+const mirrorPercentInteger = z.int().refine((v) => v >= 0 && v <= 100, withCode('PERCENTAGE_RANGE', 'must be between 0 and 100'));
+
 const mirrorPolicy = z.strictObject({
   destination,
   percentage: percent.optional(),
@@ -46,6 +54,10 @@ const httpRoute = z.strictObject({
   headers: headers.optional(),
   mirror: destination.optional(),
   mirrorPercentage: percent.optional(),
+  // Deprecated integer percentage, still honoured by Istio; `mirror_percent` is the same field as
+  // protobuf's JSON parser (and Istio's CRD) accept it.
+  mirrorPercent: mirrorPercentInteger.optional(),
+  mirror_percent: mirrorPercentInteger.optional(),
   mirrors: z.array(mirrorPolicy).optional(),
 });
 
