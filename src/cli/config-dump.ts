@@ -1,16 +1,18 @@
 /** `shadowgate config-dump`: the admin `/config_dump` JSON, offline, without binding anything. */
 import type { Command } from 'commander';
+import type { ProxyIdentity } from '../config/index.ts';
 import { renderConfigDump } from '../admin/config-dump.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
-import { countsText, loadConfig, printDiagnostics } from './load-config.ts';
+import { addIdentityOptions, countsText, loadConfig, printDiagnostics, proxyIdentity, type IdentityOptions } from './load-config.ts';
 import { failureText, type Outcome } from './outcome.ts';
 
 export function addConfigDumpCommand(program: Command, io: CliIo, outcome: Outcome): void {
-  program
+  const command = program
     .command('config-dump')
     .description("Print the compiled config in Envoy's config-dump shape (as GET /config_dump), without starting listeners.")
-    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON); repeatable')
+    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON, read recursively); repeatable');
+  addIdentityOptions(command)
     .addHelpText(
       'after',
       `
@@ -20,15 +22,15 @@ Example:
   shadowgate config-dump -c examples/cross-cluster-mirror | jq '.configs[3]'
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (opts: { config: string[] }) => {
-      outcome.code = await configDump(opts.config, io);
+    .action(async (opts: { config: string[] } & IdentityOptions) => {
+      outcome.code = await configDump(opts.config, io, proxyIdentity(opts));
     });
 }
 
-export async function configDump(paths: readonly string[], io: CliIo): Promise<ExitCode> {
+export async function configDump(paths: readonly string[], io: CliIo, identity?: ProxyIdentity): Promise<ExitCode> {
   let loaded;
   try {
-    loaded = await loadConfig(paths);
+    loaded = await loadConfig(paths, {}, identity);
   } catch (error) {
     say(io.stderr, `shadowgate: could not load the configuration: ${failureText(error)}`);
     return ExitCode.runtimeFailure;

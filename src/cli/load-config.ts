@@ -2,9 +2,11 @@
  * The CLI's one door into the config pipeline: build a snapshot from paths and print what the
  * pipeline had to say, every diagnostic on stderr in compiler style.
  */
-import { buildSnapshotFromPaths, formatDiagnostic, type ConfigDiagnostic } from '../config/index.ts';
+import type { Command } from 'commander';
+import { buildSnapshotFromPaths, formatDiagnostic, type ConfigDiagnostic, type ProxyIdentity } from '../config/index.ts';
 import type { MirrorSettings, Snapshot } from '../snapshot/types.ts';
 import { say } from './io.ts';
+import { labelList, namespaceName } from './options.ts';
 
 export type MirrorOverrides = Partial<MirrorSettings>;
 
@@ -16,9 +18,31 @@ export interface LoadedConfig {
   readonly warnings: number;
 }
 
+/** Options every command that compiles the config takes: who the gateway is, for `sourceLabels` and `sourceNamespace`. */
+export interface IdentityOptions {
+  readonly proxyLabels?: Record<string, string>;
+  readonly proxyNamespace: string;
+}
+
+/** Adds `--proxy-labels` and `--proxy-namespace` to a command. */
+export function addIdentityOptions(command: Command): Command {
+  return command
+    .option(
+      '--proxy-labels <k=v,...>',
+      "this gateway's own workload labels, matched by VirtualService match[].sourceLabels (repeatable; default none)",
+      labelList,
+    )
+    .option('--proxy-namespace <namespace>', "this gateway's namespace, matched by match[].sourceNamespace", namespaceName, 'default');
+}
+
+/** The proxy identity the options describe. */
+export function proxyIdentity(opts: IdentityOptions): ProxyIdentity {
+  return { labels: opts.proxyLabels ?? {}, namespace: opts.proxyNamespace };
+}
+
 /** Builds the snapshot; the pipeline reports config problems as diagnostics, never by throwing. */
-export async function loadConfig(paths: readonly string[], mirror: MirrorOverrides = {}): Promise<LoadedConfig> {
-  const { snapshot, diagnostics } = await buildSnapshotFromPaths([...paths], { mirror });
+export async function loadConfig(paths: readonly string[], mirror: MirrorOverrides = {}, identity?: ProxyIdentity): Promise<LoadedConfig> {
+  const { snapshot, diagnostics } = await buildSnapshotFromPaths([...paths], { mirror, ...(identity !== undefined && { identity }) });
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return { snapshot, diagnostics, errors, warnings: diagnostics.length - errors };
 }

@@ -34,3 +34,27 @@ export function positiveSeconds(value: string): number {
   }
   return n;
 }
+
+/**
+ * `--proxy-labels k=v,k2=v2`: the gateway workload's labels, as Kubernetes would put them on its pod
+ * (`istio=ingressgateway`). Repeating the option adds to the previous labels.
+ */
+export function labelList(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const out = { ...previous };
+  for (const entry of value.split(',')) {
+    const item = entry.trim();
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE[,KEY=VALUE...], got ${JSON.stringify(item)}.`);
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** A Kubernetes namespace name (RFC 1123 label). */
+export function namespaceName(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
+    throw new InvalidArgumentError('expected a Kubernetes namespace name (lower-case letters, digits and -).');
+  }
+  return value;
+}

@@ -8,7 +8,7 @@ import { GatewayRuntime, type RuntimeStart } from '../control/runtime.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
 import { listeningLine } from './listener-text.ts';
-import { countsText, printDiagnostics } from './load-config.ts';
+import { addIdentityOptions, countsText, printDiagnostics, proxyIdentity } from './load-config.ts';
 import { nonNegativeInteger, positiveSeconds } from './options.ts';
 import { failureText, type Outcome } from './outcome.ts';
 import { aborted, onShutdownSignal } from './shutdown.ts';
@@ -25,13 +25,15 @@ export interface RunOptions {
   readonly drainTimeout: number;
   readonly watch: boolean;
   readonly workers: number;
+  readonly proxyLabels?: Record<string, string>;
+  readonly proxyNamespace: string;
 }
 
 export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): void {
-  program
+  const command = program
     .command('run')
     .description('Serve the configuration: bind the Gateway listeners and proxy (and mirror) traffic.')
-    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON); repeatable')
+    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON, read recursively); repeatable')
     .option('--admin <host:port>', 'admin server address (config dump, stats, reload, mirror policy API)', '127.0.0.1:15000')
     .option('--admin-token <token>', 'bearer token every admin request must carry; required when --admin is not loopback')
     .option('--access-log <target>', 'stdout, stderr, a file path (appended; reopened on SIGUSR1), or off', 'stdout')
@@ -41,7 +43,8 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .option('--workers <n|auto>', 'serve from N worker processes sharing the listeners (auto: one per CPU); 0 serves in this process', workerCount, 0)
     .option('--mirror-max-body-bytes <n>', 'buffer bound of each shadow\'s request-body copy; a copy that outgrows it is abandoned', nonNegativeInteger)
     .option('--mirror-timeout <ms>', 'shadow request timeout when the route sets none', nonNegativeInteger)
-    .option('--mirror-max-in-flight <n>', 'shadows in flight per mirror cluster; past it copies are dropped', nonNegativeInteger)
+    .option('--mirror-max-in-flight <n>', 'shadows in flight per mirror cluster; past it copies are dropped', nonNegativeInteger);
+  addIdentityOptions(command)
     .addHelpText(
       'after',
       `
@@ -69,7 +72,7 @@ function workerCount(value: string): number {
 async function runAsWorker(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   const code = await runWorker({
     paths: opts.config,
-    compile: { mirror: mirrorSettings(opts) },
+    compile: { mirror: mirrorSettings(opts), identity: proxyIdentity(opts) },
     accessLog: opts.accessLog,
     drainTimeoutMs: opts.drainTimeout * 1000,
     log: (line) => say(io.stderr, `shadowgate worker ${process.pid}: ${line}`),
@@ -112,7 +115,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   try {
     started = await GatewayRuntime.start({
       paths: opts.config,
-      compile: { mirror },
+      compile: { mirror, identity: proxyIdentity(opts) },
       statePath: opts.state ?? null,
       admin: { ...admin, token: opts.adminToken ?? null },
       accessLog: opts.accessLog,

@@ -1,15 +1,17 @@
 /** `shadowgate validate`: check config files without starting anything; for CI and editors. */
 import type { Command } from 'commander';
+import type { ProxyIdentity } from '../config/index.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
-import { countsText, loadConfig, printDiagnostics } from './load-config.ts';
+import { addIdentityOptions, countsText, loadConfig, printDiagnostics, proxyIdentity, type IdentityOptions } from './load-config.ts';
 import { failureText, type Outcome } from './outcome.ts';
 
 export function addValidateCommand(program: Command, io: CliIo, outcome: Outcome): void {
-  program
+  const command = program
     .command('validate')
     .description('Check configuration: print every error and warning, exit 1 if there is any error.')
-    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON); repeatable')
+    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON, read recursively); repeatable');
+  addIdentityOptions(command)
     .addHelpText(
       'after',
       `
@@ -20,15 +22,15 @@ Example:
   shadowgate validate -c examples/ -c extra/virtual-service.yaml
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (opts: { config: string[] }) => {
-      outcome.code = await validate(opts.config, io);
+    .action(async (opts: { config: string[] } & IdentityOptions) => {
+      outcome.code = await validate(opts.config, io, proxyIdentity(opts));
     });
 }
 
-export async function validate(paths: readonly string[], io: CliIo): Promise<ExitCode> {
+export async function validate(paths: readonly string[], io: CliIo, identity?: ProxyIdentity): Promise<ExitCode> {
   let loaded;
   try {
-    loaded = await loadConfig(paths);
+    loaded = await loadConfig(paths, {}, identity);
   } catch (error) {
     say(io.stderr, `shadowgate: could not validate the configuration: ${failureText(error)}`);
     return ExitCode.runtimeFailure;

@@ -22,6 +22,7 @@ export { validateMirrorOverride, OVERRIDE_SOURCE, type MirrorOverride } from './
 export type { ServiceRegistry, Service, ServicePort } from './compile/services.ts';
 export { findDestinationRule } from './compile/services.ts';
 export { SHADOW_HOST_SUFFIX_ANNOTATION } from './compile/routes.ts';
+export { DEFAULT_PROXY_IDENTITY, MESH_GATEWAY, type ProxyIdentity } from './compile/match-scope.ts';
 export {
   DIAGNOSTIC_CODES,
   formatDiagnostic,

@@ -35,6 +35,15 @@ export interface ResourceSource {
    * `['spec', 'http', 0, 'mirror', 'port']`). A map entry is located at its key.
    */
   locate(path: FieldPath): Position;
+  /**
+   * Present on a resource salvaged after schema errors (schema/validate.ts): paths given to `locate`
+   * and to diagnostics are paths in the salvaged spec, `original` maps them back to the YAML, and
+   * `removed` lists the (original) paths of the values that were removed.
+   */
+  readonly salvage?: {
+    original(path: FieldPath): FieldPath;
+    readonly removed: readonly FieldPath[];
+  };
 }
 
 export interface ResourceMetadata {
@@ -69,6 +78,7 @@ export function resourceDiagnostic(
   message: string,
 ): ConfigDiagnostic {
   const { line, column } = resource.source.locate(path);
+  const field = resource.source.salvage?.original(path) ?? path;
   return {
     severity,
     file: resource.source.file,
@@ -77,10 +87,23 @@ export function resourceDiagnostic(
     kind: resource.kind,
     namespace: resource.metadata.namespace,
     name: resource.metadata.name,
-    field: formatFieldPath(path),
+    field: formatFieldPath(field),
     message,
     code,
   };
+}
+
+/**
+ * Whether a diagnostic at `path` of a salvaged resource would only echo a schema error: it is at,
+ * inside or above a value that was removed (a route left without its bad destination has "no
+ * destination", a list without its bad item has "wrong weights").
+ */
+export function echoesRemovedValue(resource: ResourceIdentity, path: FieldPath): boolean {
+  const salvage = resource.source.salvage;
+  if (salvage === undefined) return false;
+  const p = salvage.original(path);
+  const isPrefix = (a: FieldPath, b: FieldPath) => a.length <= b.length && a.every((x, i) => b[i] === x);
+  return salvage.removed.some((r) => isPrefix(r, p) || isPrefix(p, r));
 }
 
 /**

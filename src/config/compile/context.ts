@@ -7,16 +7,66 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceRef } from '../../snapshot/types.ts';
 import type { ConfigDiagnostic, DiagnosticCode, FieldPath, Severity } from '../diagnostics.ts';
-import { resourceDiagnostic, type ResourceIdentity } from '../source.ts';
+import { hostCovers, resolveGatewayName, resolveHost } from '../names.ts';
+import { echoesRemovedValue, resourceDiagnostic, type RawResource, type ResourceIdentity } from '../source.ts';
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * What the compile cannot see because an earlier stage lost it: resources dropped for schema errors,
+ * or whole documents that did not parse. A reference into a gap is not reported as missing, since the
+ * error that made the gap is already reported (no cascade).
+ */
+export class ReferenceGaps {
+  /** Some document could not be read at all: any reference may point into it. */
+  all = false;
+  readonly #gateways = new Set<string>();
+  readonly #serviceHosts: string[] = [];
+  readonly #ruleHosts: string[] = [];
+  #anyService = false;
+  #anyRule = false;
+
+  /** Records a resource the schema stage dropped (nothing usable was left of it). */
+  addDropped(raw: RawResource): void {
+    const spec = (raw.spec ?? {}) as Record<string, unknown>;
+    const ns = raw.metadata.namespace;
+    if (raw.kind === 'Gateway') this.#gateways.add(`${ns}/${raw.metadata.name}`);
+    if (raw.kind === 'ServiceEntry') {
+      const hosts = Array.isArray(spec['hosts']) ? spec['hosts'].filter((h): h is string => typeof h === 'string') : [];
+      if (hosts.length === 0) this.#anyService = true;
+      for (const h of hosts) this.#serviceHosts.push(resolveHost(h, ns));
+    }
+    if (raw.kind === 'DestinationRule') {
+      if (typeof spec['host'] === 'string') this.#ruleHosts.push(resolveHost(spec['host'], ns));
+      else this.#anyRule = true;
+    }
+  }
+
+  /** Whether a Gateway reference (as written, from `namespace`) may point at a lost Gateway. */
+  coversGateway(ref: string, namespace: string): boolean {
+    return this.all || this.#gateways.has(resolveGatewayName(ref, namespace));
+  }
+
+  /** Whether a resolved host may be one of a lost ServiceEntry. */
+  coversServiceHost(host: string): boolean {
+    return this.all || this.#anyService || this.#serviceHosts.some((h) => hostCovers(h, host));
+  }
+
+  /** Whether a resolved host may be the host of a lost DestinationRule. */
+  coversRuleHost(host: string): boolean {
+    return this.all || this.#anyRule || this.#ruleHosts.some((h) => hostCovers(h, host));
+  }
+}
+
 export class CompileContext {
   readonly diagnostics: ConfigDiagnostic[] = [];
+  readonly gaps = new ReferenceGaps();
   /** Absolute path → sha256 of every certificate or key file read, for the snapshot version. */
   readonly fileDigests = new Map<string, string>();
 
   report(severity: Severity, code: DiagnosticCode, resource: ResourceIdentity, field: FieldPath, message: string): void {
+    // On a salvaged resource, a problem at or around a removed value only echoes the schema error.
+    if (echoesRemovedValue(resource, field)) return;
     this.diagnostics.push(resourceDiagnostic(severity, code, resource, field, message));
   }
 

@@ -174,7 +174,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
     const servers = plan.gateways.get(key);
     if (plan.incomplete.has(key)) gatewayProblem = true;
     if (servers === undefined) {
-      ctx.error('UNKNOWN_GATEWAY', vs, ['spec', 'gateways', i], `Gateway ${key} does not exist`);
+      if (!ctx.gaps.coversGateway(ref, vs.metadata.namespace)) ctx.error('UNKNOWN_GATEWAY', vs, ['spec', 'gateways', i], `Gateway ${key} does not exist`);
       gatewayProblem = true;
       return;
     }

@@ -13,7 +13,8 @@ import type {
   Route,
   WeightedCluster,
 } from '../../snapshot/types.ts';
-import type { FieldPath } from '../diagnostics.ts';
+import type { DiagnosticCode, FieldPath } from '../diagnostics.ts';
+import { resolveHost } from '../names.ts';
 import { durationMs } from '../duration.ts';
 import type { DestinationSpec, HeadersSpec } from '../schema/common.ts';
 import type { ValidatedVirtualService } from '../schema/validate.ts';
@@ -22,7 +23,7 @@ import { type CompileContext, type Mutable, sourceRef } from './context.ts';
 import { resolveDestination, type ClusterTarget } from './destinations.ts';
 import { matchScope, type ScopedMatch } from './match-scope.ts';
 import { compileRequestMatch } from './matchers.ts';
-import type { ServiceRegistry } from './services.ts';
+import { findDestinationRule, type ServiceRegistry } from './services.ts';
 import { percentToPerMillion } from '../../snapshot/fraction.ts';
 
 /** Annotation that turns off the `-shadow` authority suffix for a VirtualService's mirrors. */
@@ -214,9 +215,32 @@ function resolveAndReport(
     role,
     registry,
   );
-  for (const p of problems) ctx.error(p.code, vs, [...field, p.field], p.message);
+  const host = resolveHost(destination.host, vs.metadata.namespace);
+  for (const p of problems) {
+    if (intoGap(p.code, host, registry, ctx)) continue;
+    ctx.error(p.code, vs, [...field, p.field], p.message);
+  }
   if (target !== null && !targets.has(target.name)) targets.set(target.name, target);
   return target;
+}
+
+/**
+ * Whether a destination problem points into something an earlier error removed: a lost or salvaged
+ * ServiceEntry or DestinationRule. Those are reported where they are, not again here.
+ */
+function intoGap(code: DiagnosticCode, host: string, registry: ServiceRegistry, ctx: CompileContext): boolean {
+  switch (code) {
+    case 'UNKNOWN_HOST':
+      return ctx.gaps.coversServiceHost(host);
+    case 'UNKNOWN_PORT':
+    case 'MULTI_PORT_NEEDS_PORT':
+    case 'MIRROR_PROTOCOL':
+      return registry.services.get(host)?.resource.salvaged === true;
+    case 'UNKNOWN_SUBSET':
+      return ctx.gaps.coversRuleHost(host) || findDestinationRule(registry, host)?.resource.salvaged === true;
+    default:
+      return false;
+  }
 }
 
 function compileRewrite(vs: ValidatedVirtualService, spec: HttpRouteSpec, at: FieldPath, ctx: CompileContext): Rewrite | null {

@@ -64,6 +64,7 @@ export interface CompileResult {
 /** Compiles resources (raw ones are shape-checked first) into a snapshot. */
 export function compileSnapshot(resources: readonly (RawResource | ValidatedResource)[], options: CompileOptions = {}): CompileResult {
   const ctx = new CompileContext();
+  ctx.gaps.all = options.incompleteInput === true;
   const validated: ValidatedResource[] = [];
   for (const r of resources) {
     if ('validated' in r && r.validated === true) {
@@ -73,6 +74,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
     const result = validateResource(r);
     ctx.diagnostics.push(...result.diagnostics);
     if (result.resource !== null) validated.push(result.resource);
+    else ctx.gaps.addDropped(r);
   }
   const ofKind = <K extends ValidatedResource['kind']>(kind: K) =>
     validated.filter((r): r is Extract<ValidatedResource, { kind: K }> => r.kind === kind);

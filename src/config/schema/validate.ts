@@ -1,14 +1,16 @@
 /**
- * Shape-checks a raw resource's spec. Unknown fields become warnings (never silently dropped) and are
- * then removed so the rest of the resource is still used; any other schema issue is an error.
+ * Shape-checks a raw resource's spec: Istio's field tables first (unknown fields are errors, fields
+ * shadowgate does not implement errors or warnings), then the kind's zod schema. Every problem is
+ * reported; a resource with errors is salvaged (its bad values removed) so that the later stages can
+ * still report theirs, without echoing the ones found here.
  */
 import type { z } from 'zod';
-import { DIAGNOSTIC_CODES, type ConfigDiagnostic, type DiagnosticCode } from '../diagnostics.ts';
-import { resourceDiagnostic, type RawResource, type ResourceKind } from '../source.ts';
+import { DIAGNOSTIC_CODES, type ConfigDiagnostic, type DiagnosticCode, type FieldPath } from '../diagnostics.ts';
+import { resourceDiagnostic, type RawResource, type ResourceKind, type ResourceSource } from '../source.ts';
+import { checkFields } from './field-check.ts';
 import { destinationRuleSpec, type DestinationRuleSpec } from './destination-rule.ts';
 import { gatewaySpec, type GatewaySpec } from './gateway.ts';
 import { serviceEntrySpec, type ServiceEntrySpec } from './service-entry.ts';
-import { unsupportedFieldHint } from './unsupported.ts';
 import { virtualServiceSpec, type VirtualServiceSpec } from './virtual-service.ts';
 
 interface Validated<K extends ResourceKind, S> extends Omit<RawResource, 'kind' | 'spec'> {
@@ -16,6 +18,11 @@ interface Validated<K extends ResourceKind, S> extends Omit<RawResource, 'kind' 
   readonly spec: S;
   /** Marks a resource whose spec passed the schema (unknown fields removed). */
   readonly validated: true;
+  /**
+   * Set when the spec had errors and what is left after removing the bad values is compiled only to
+   * report the errors of later stages (the snapshot is withheld anyway). See `salvage`.
+   */
+  readonly salvaged?: true;
 }
 
 export type ValidatedGateway = Validated<'Gateway', GatewaySpec>;
@@ -31,50 +38,127 @@ const SPEC_SCHEMAS: Readonly<Record<ResourceKind, z.ZodType>> = {
   ServiceEntry: serviceEntrySpec,
 };
 
+/** Spec schemas by kind (tests walk them against the field tables). */
+export const SPEC_SCHEMA_BY_KIND = SPEC_SCHEMAS;
+
 export interface ValidationResult {
-  /** `null` when the spec has errors. */
+  /**
+   * The resource, `null` when nothing usable is left of it. With errors, this is the salvaged
+   * resource (`salvaged: true`): later stages check it so that one run reports every error.
+   */
   readonly resource: ValidatedResource | null;
   readonly diagnostics: ConfigDiagnostic[];
 }
 
-/** Shape-checks one resource's spec against its kind's schema. */
+/** Rounds of salvage: each removes one level (a value, then the object that required it, ...). */
+const MAX_SALVAGE_ROUNDS = 12;
+
+/**
+ * Shape-checks one resource's spec: first every key against Istio's field tables (unknown and
+ * unsupported fields), then the values against the kind's schema. When there are errors, the bad
+ * values are removed (`salvage`) and what is left is returned for the later stages to check.
+ */
 export function validateResource(raw: RawResource): ValidationResult {
   const schema = SPEC_SCHEMAS[raw.kind];
   const diagnostics: ConfigDiagnostic[] = [];
-  let result = schema.safeParse(raw.spec, { reportInput: true });
-  if (result.success) return { resource: { ...raw, spec: result.data, validated: true } as ValidatedResource, diagnostics };
+  const fields = checkFields(raw.kind, raw.spec);
+  const removed: FieldPath[] = [];
+  for (const p of fields.problems) {
+    diagnostics.push(resourceDiagnostic(p.severity, p.code, raw, ['spec', ...p.path], p.message));
+    if (p.severity === 'error') removed.push(p.path);
+  }
+  const first = schema.safeParse(fields.spec, { reportInput: true });
+  if (first.success && removed.length === 0) {
+    return { resource: { ...raw, spec: first.data, validated: true } as ValidatedResource, diagnostics };
+  }
+  const salvage = new Salvage(fields.spec, removed);
+  let result = first;
+  for (let round = 0; !result.success && round < MAX_SALVAGE_ROUNDS; round++) {
+    for (const issue of result.error.issues) {
+      const path = salvage.original(issue.path as FieldPath);
+      // A problem at or around a value already removed is that removal's echo (a required field
+      // now missing, a list now empty); anything else is a problem of its own.
+      if (!salvage.touches(path)) {
+        const { code, message } = humanizeIssue(issue);
+        diagnostics.push(resourceDiagnostic('error', code, raw, ['spec', ...path], message));
+      }
+    }
+    for (const issue of result.error.issues) salvage.remove(issue.path as FieldPath, issue.code === 'invalid_type' && issue.input === undefined);
+    if (salvage.lostRoot) break;
+    result = schema.safeParse(salvage.spec, { reportInput: true });
+  }
+  if (!result.success || salvage.lostRoot) return { resource: null, diagnostics };
+  const source: ResourceSource = {
+    ...raw.source,
+    locate: (p) => raw.source.locate(p[0] === 'spec' ? ['spec', ...salvage.original(p.slice(1))] : p),
+    salvage: {
+      original: (p) => (p[0] === 'spec' ? ['spec', ...salvage.original(p.slice(1))] : p),
+      removed: salvage.removedPaths.map((p) => ['spec', ...p]),
+    },
+  };
+  return { resource: { ...raw, source, spec: result.data, validated: true, salvaged: true } as ValidatedResource, diagnostics };
+}
 
-  const unknown = result.error.issues.filter((i) => i.code === 'unrecognized_keys');
-  for (const issue of unknown) {
-    for (const key of issue.keys) {
-      const specPath = [...issue.path, key] as (string | number)[];
-      const hint = unsupportedFieldHint(raw.kind, specPath);
-      const message =
-        hint === undefined
-          ? `unknown field "${key}" ignored`
-          : `"${key}" is not supported by shadowgate; ignored${hint === '' ? '' : ` (${hint})`}`;
-      diagnostics.push(
-        resourceDiagnostic('warning', hint === undefined ? 'UNKNOWN_FIELD' : 'UNSUPPORTED_FIELD', raw, ['spec', ...specPath], message),
-      );
+/**
+ * What is left of a spec once its bad values are removed. A value that fails is deleted; a missing
+ * required field takes its parent with it; a list item is spliced out, and `original` maps paths in
+ * the salvaged spec (whose later list items moved up) back to the paths the user wrote.
+ */
+class Salvage {
+  readonly spec: unknown;
+  /** Original-coordinate paths of every value removed (and of every field the field pass removed). */
+  readonly removedPaths: FieldPath[];
+  lostRoot = false;
+  /** List items spliced out, in order: the list's path at the time (salvaged coordinates) and index. */
+  readonly #splices: { readonly list: FieldPath; readonly index: number }[] = [];
+
+  constructor(spec: unknown, removed: readonly FieldPath[]) {
+    this.spec = structuredClone(spec);
+    this.removedPaths = [...removed];
+  }
+
+  /** Salvaged-spec path → the path in the spec as written. */
+  original(path: FieldPath): FieldPath {
+    const out = [...path];
+    for (let i = this.#splices.length - 1; i >= 0; i--) {
+      const { list, index } = this.#splices[i]!;
+      if (out.length <= list.length || !list.every((part, k) => out[k] === part)) continue;
+      const at = out[list.length];
+      if (typeof at === 'number' && at >= index) out[list.length] = at + 1;
     }
+    return out;
   }
-  if (unknown.length === result.error.issues.length) {
-    // Only unknown fields: drop them and parse again, which also runs checks that zod skipped on
-    // objects with unrecognized keys (the StringMatch one-of rule, for example).
-    const spec = structuredClone(raw.spec) as Record<string, unknown>;
-    for (const issue of unknown) {
-      const target = getAt(spec, issue.path as (string | number)[]);
-      if (target !== null && typeof target === 'object') for (const key of issue.keys) delete (target as Record<string, unknown>)[key];
+
+  /** Whether an original-coordinate path is at, inside or above a removed value. */
+  touches(path: FieldPath): boolean {
+    return this.removedPaths.some((r) => isPrefix(r, path) || isPrefix(path, r));
+  }
+
+  /** Removes the value at `path` (salvaged coordinates), or its parent when the value is missing. */
+  remove(path: FieldPath, missing: boolean): void {
+    const target = missing ? path.slice(0, -1) : [...path];
+    if (target.length === 0) {
+      this.lostRoot = true;
+      return;
     }
-    result = schema.safeParse(spec, { reportInput: true });
-    if (result.success) return { resource: { ...raw, spec: result.data, validated: true } as ValidatedResource, diagnostics };
+    const parent = getAt(this.spec, target.slice(0, -1));
+    const last = target[target.length - 1]!;
+    if (parent === null || typeof parent !== 'object') return; // already removed with an ancestor
+    const original = this.original(target);
+    if (Array.isArray(parent) && typeof last === 'number') {
+      if (last >= parent.length) return;
+      parent.splice(last, 1);
+      this.#splices.push({ list: target.slice(0, -1), index: last });
+    } else {
+      if (!Object.hasOwn(parent, last)) return;
+      delete (parent as Record<string | number, unknown>)[last];
+    }
+    this.removedPaths.push(original);
   }
-  for (const issue of result.error.issues) {
-    if (issue.code === 'unrecognized_keys') continue;
-    const { code, message } = humanizeIssue(issue);
-    diagnostics.push(resourceDiagnostic('error', code, raw, ['spec', ...(issue.path as (string | number)[])], message));
-  }
-  return { resource: null, diagnostics };
+}
+
+function isPrefix(prefix: FieldPath, path: FieldPath): boolean {
+  return prefix.length <= path.length && prefix.every((part, i) => path[i] === part);
 }
 
 function getAt(root: unknown, path: readonly (string | number)[]): unknown {

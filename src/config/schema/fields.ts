@@ -1,0 +1,330 @@
+/**
+ * Every field of Istio's networking API that shadowgate reads, one table per protobuf message (from
+ * istio/api networking/v1alpha3/*.proto, which networking.istio.io/v1 and v1beta1 share, and the
+ * generated CRD schemas), with what shadowgate does with it. This is the one source of truth for:
+ *
+ * - unknown fields: a key that is not in its message's table is an error (`UNKNOWN_FIELD`), with the
+ *   closest known name suggested, as kubectl's strict field validation rejects it;
+ * - unsupported fields (`UNSUPPORTED_FIELD`): `refused` when ignoring the field would change which
+ *   requests are served, routed or mirrored (an error), `ignored` when it only tunes behaviour (a
+ *   warning);
+ * - the zod schemas: a test checks that each schema object has exactly the `supported` fields of its
+ *   table (test/config/fields.test.ts), so implementing a field is a one-line flip here plus its schema;
+ * - the README's "What of Istio's API works" table (`fieldStatusRows`).
+ */
+import type { ResourceKind } from '../source.ts';
+
+/** What shadowgate does with a field. */
+export type FieldStatus = 'supported' | 'refused' | 'ignored';
+
+export interface FieldRule {
+  readonly status: FieldStatus;
+  /** The message the field holds (for a list: of each item; for a map: of each value); a key of `MESSAGE_FIELDS`. */
+  readonly message?: string;
+  /** Whether the field is a map whose values are `message`s. */
+  readonly map?: boolean;
+  /** Appended to the diagnostic, or a note on a supported field in the README. */
+  readonly hint?: string;
+}
+
+const ok = (message?: string, hint?: string): FieldRule => ({ status: 'supported', ...(message && { message }), ...(hint && { hint }) });
+const okMap = (message: string): FieldRule => ({ status: 'supported', message, map: true });
+/** Not implemented, and ignoring it would change what is served: an error. */
+const refuse = (message?: string, hint?: string): FieldRule => ({ status: 'refused', ...(message && { message }), ...(hint && { hint }) });
+/** Not implemented, only tunes behaviour: a warning, and the field is ignored. */
+const ignore = (message?: string, hint?: string): FieldRule => ({ status: 'ignored', ...(message && { message }), ...(hint && { hint }) });
+
+const HTTP_ONLY = 'shadowgate routes HTTP only; TCP and TLS Gateway servers are refused';
+
+const MESSAGES = {
+  // ---- VirtualService (virtual_service.proto) -------------------------------------------------
+  VirtualService: {
+    hosts: ok(),
+    gateways: ok(),
+    http: ok('HTTPRoute'),
+    tls: ignore('TLSRoute', HTTP_ONLY),
+    tcp: ignore('TCPRoute', HTTP_ONLY),
+    exportTo: ignore(undefined, 'every resource in the config is visible to shadowgate'),
+  },
+  HTTPRoute: {
+    name: ok(),
+    match: ok('HTTPMatchRequest'),
+    route: ok('HTTPRouteDestination'),
+    redirect: refuse('HTTPRedirect'),
+    directResponse: refuse('HTTPDirectResponse'),
+    delegate: refuse('Delegate'),
+    rewrite: ok('HTTPRewrite'),
+    timeout: ok(),
+    retries: ok('HTTPRetry'),
+    fault: refuse('HTTPFaultInjection'),
+    mirror: ok('Destination'),
+    mirrors: ok('HTTPMirrorPolicy'),
+    mirrorPercent: ok(undefined, 'deprecated integer; mirrorPercentage wins when both are set'),
+    mirror_percent: ok(undefined, 'the same field as mirrorPercent'),
+    mirrorPercentage: ok('Percent'),
+    corsPolicy: refuse('CorsPolicy'),
+    headers: ok('Headers'),
+  },
+  HTTPMatchRequest: {
+    name: ok(),
+    uri: ok('StringMatch'),
+    scheme: refuse('StringMatch'),
+    method: ok('StringMatch'),
+    authority: ok('StringMatch'),
+    headers: okMap('StringMatch'),
+    port: ok(undefined, 'compared with the listener port when the config is compiled'),
+    sourceLabels: ok(undefined, "compared with --proxy-labels (this gateway's labels)"),
+    gateways: ok(undefined, 'the Gateway the listener came from; overrides the VirtualService gateways'),
+    queryParams: okMap('StringMatch'),
+    ignoreUriCase: ok(),
+    withoutHeaders: okMap('StringMatch'),
+    sourceNamespace: ok(undefined, 'compared with --proxy-namespace'),
+    statPrefix: ignore(undefined, 'shadowgate has no per-route stats prefix'),
+  },
+  HTTPRouteDestination: { destination: ok('Destination'), weight: ok(), headers: ok('Headers') },
+  RouteDestination: { destination: ok('Destination'), weight: ok() },
+  Destination: { host: ok(), subset: ok(), port: ok('PortSelector') },
+  PortSelector: { number: ok() },
+  Headers: { request: ok('HeaderOperations'), response: ok('HeaderOperations') },
+  HeaderOperations: { set: ok(), add: ok(), remove: ok() },
+  TLSRoute: { match: ok('TLSMatchAttributes'), route: ok('RouteDestination') },
+  TCPRoute: { match: ok('L4MatchAttributes'), route: ok('RouteDestination') },
+  L4MatchAttributes: { destinationSubnets: ok(), port: ok(), sourceSubnet: ok(), sourceLabels: ok(), gateways: ok(), sourceNamespace: ok() },
+  TLSMatchAttributes: { sniHosts: ok(), destinationSubnets: ok(), port: ok(), sourceLabels: ok(), gateways: ok(), sourceNamespace: ok() },
+  HTTPRedirect: { uri: ok(), authority: ok(), port: ok(), derivePort: ok(), scheme: ok(), redirectCode: ok(), prefixRewrite: ok() },
+  HTTPDirectResponse: { status: ok(), body: ok('HTTPBody') },
+  HTTPBody: { string: ok(), bytes: ok() },
+  Delegate: { name: ok(), namespace: ok() },
+  HTTPRewrite: { uri: ok(), authority: ok(), uriRegexRewrite: ok('RegexRewrite') },
+  RegexRewrite: { match: ok(), rewrite: ok() },
+  StringMatch: { exact: ok(), prefix: ok(), regex: ok() },
+  HTTPRetry: {
+    attempts: ok(),
+    perTryTimeout: ok(),
+    retryOn: ok(),
+    retryRemoteLocalities: ignore(undefined, 'shadowgate has no localities'),
+    retryIgnorePreviousHosts: ignore(),
+    backoff: ignore(),
+  },
+  CorsPolicy: {
+    allowOrigin: ok(),
+    allowOrigins: ok('StringMatch'),
+    allowMethods: ok(),
+    allowHeaders: ok(),
+    exposeHeaders: ok(),
+    maxAge: ok(),
+    allowCredentials: ok(),
+    unmatchedPreflights: ok(),
+  },
+  HTTPFaultInjection: { delay: ok('FaultDelay'), abort: ok('FaultAbort') },
+  FaultDelay: { percent: ok(), fixedDelay: ok(), exponentialDelay: ok(), percentage: ok('Percent') },
+  FaultAbort: { httpStatus: ok(), grpcStatus: ok(), http2Error: ok(), percentage: ok('Percent') },
+  HTTPMirrorPolicy: { destination: ok('Destination'), percentage: ok('Percent') },
+  Percent: { value: ok() },
+
+  // ---- Gateway (gateway.proto) ------------------------------------------------------------------
+  Gateway: { servers: ok('Server'), selector: ok(undefined, 'accepted and not used: shadowgate is the gateway') },
+  Server: {
+    port: ok('Port'),
+    bind: ok(),
+    hosts: ok(),
+    tls: ok('ServerTLSSettings'),
+    defaultEndpoint: ignore(undefined, 'applies to sidecars only'),
+    name: ok(),
+  },
+  Port: { number: ok(), protocol: ok(), name: ok(), targetPort: ignore(undefined, 'deprecated; shadowgate listens on port.number') },
+  ServerTLSSettings: {
+    httpsRedirect: refuse(),
+    mode: ok(),
+    serverCertificate: ok(),
+    privateKey: ok(),
+    caCertificates: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
+    caCrl: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
+    credentialName: refuse(undefined, 'use serverCertificate and privateKey files'),
+    credentialNames: refuse(undefined, 'use serverCertificate and privateKey files'),
+    caCertCredentialName: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
+    tlsCertificates: refuse('TLSCertificate', 'use serverCertificate and privateKey files'),
+    subjectAltNames: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
+    verifyCertificateSpki: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
+    verifyCertificateHash: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
+    minProtocolVersion: refuse(),
+    maxProtocolVersion: refuse(),
+    cipherSuites: refuse(),
+    insecureSkipVerify: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
+  },
+  TLSCertificate: { serverCertificate: ok(), privateKey: ok(), caCertificates: ok() },
+
+  // ---- DestinationRule (destination_rule.proto) -------------------------------------------------
+  DestinationRule: {
+    host: ok(),
+    trafficPolicy: ok('TrafficPolicy'),
+    subsets: ok('Subset'),
+    exportTo: ignore(undefined, 'every resource in the config is visible to shadowgate'),
+    workloadSelector: ignore('WorkloadSelector', 'applies to sidecars only'),
+  },
+  WorkloadSelector: { matchLabels: ok() },
+  TrafficPolicy: {
+    loadBalancer: ok('LoadBalancerSettings'),
+    connectionPool: ok('ConnectionPoolSettings'),
+    outlierDetection: ignore('OutlierDetection', 'primary endpoints are not ejected'),
+    tls: ok('ClientTLSSettings'),
+    portLevelSettings: refuse('PortTrafficPolicy', 'its TLS and load-balancing settings would replace the ones shadowgate uses'),
+    tunnel: refuse('TunnelSettings'),
+    proxyProtocol: refuse('ProxyProtocol'),
+    retryBudget: ignore('RetryBudget'),
+  },
+  PortTrafficPolicy: {
+    port: ok('PortSelector'),
+    loadBalancer: ok('LoadBalancerSettings'),
+    connectionPool: ok('ConnectionPoolSettings'),
+    outlierDetection: ok('OutlierDetection'),
+    tls: ok('ClientTLSSettings'),
+  },
+  TunnelSettings: { protocol: ok(), targetHost: ok(), targetPort: ok() },
+  ProxyProtocol: { version: ok() },
+  RetryBudget: { percent: ok(), minRetryConcurrency: ok(), budgetInterval: ok() },
+  Subset: { name: ok(), labels: ok(), trafficPolicy: ok('TrafficPolicy') },
+  LoadBalancerSettings: {
+    simple: ok(),
+    consistentHash: ignore('ConsistentHashLB', 'the simple policy (round robin by default) is used'),
+    localityLbSetting: ignore('LocalityLoadBalancerSetting', 'shadowgate has no localities'),
+    zoneAwareLbSetting: ignore('ZoneAwareLoadBalancerSetting', 'shadowgate has no localities'),
+    warmupDurationSecs: ignore(),
+    warmup: ignore('WarmupConfiguration'),
+  },
+  ConsistentHashLB: {
+    httpHeaderName: ok(),
+    httpCookie: ok('HTTPCookie'),
+    useSourceIp: ok(),
+    httpQueryParameterName: ok(),
+    ringHash: ok('RingHash'),
+    maglev: ok('MagLev'),
+    minimumRingSize: ok(),
+  },
+  RingHash: { minimumRingSize: ok() },
+  MagLev: { tableSize: ok() },
+  HTTPCookie: { name: ok(), path: ok(), ttl: ok(), attributes: ok('HTTPCookieAttribute') },
+  HTTPCookieAttribute: { name: ok(), value: ok() },
+  WarmupConfiguration: { duration: ok(), minimumPercent: ok(), aggression: ok() },
+  ConnectionPoolSettings: { tcp: ok('TCPSettings'), http: ok('HTTPSettings') },
+  TCPSettings: {
+    maxConnections: ok(),
+    connectTimeout: ok(),
+    tcpKeepalive: ignore('TcpKeepalive'),
+    maxConnectionDuration: ignore(),
+    idleTimeout: ignore(undefined, 'use connectionPool.http.idleTimeout'),
+  },
+  TcpKeepalive: { probes: ok(), time: ok(), interval: ok() },
+  HTTPSettings: {
+    http1MaxPendingRequests: ok(),
+    http2MaxRequests: ignore(),
+    maxRequestsPerConnection: ignore(),
+    maxRetries: ignore(),
+    idleTimeout: ok(),
+    h2UpgradePolicy: ignore(undefined, 'shadowgate speaks HTTP/1.1 upstream'),
+    useClientProtocol: ignore(undefined, 'shadowgate speaks HTTP/1.1 upstream'),
+    maxConcurrentStreams: ignore(undefined, 'shadowgate speaks HTTP/1.1 upstream'),
+    http2KeepAlive: ignore('ConnectionKeepalive', 'shadowgate speaks HTTP/1.1 upstream'),
+  },
+  ConnectionKeepalive: { interval: ok(), timeout: ok() },
+  OutlierDetection: {
+    consecutiveErrors: ok(),
+    splitExternalLocalOriginErrors: ok(),
+    consecutiveLocalOriginFailures: ok(),
+    consecutiveGatewayErrors: ok(),
+    consecutive5xxErrors: ok(),
+    interval: ok(),
+    baseEjectionTime: ok(),
+    maxEjectionPercent: ok(),
+    minHealthPercent: ok(),
+    outlierDetectionHttpErrorCodes: ok(),
+  },
+  ClientTLSSettings: {
+    mode: ok(),
+    clientCertificate: ignore(undefined, 'client certificates are only sent with mode MUTUAL, which is refused'),
+    privateKey: ignore(undefined, 'client certificates are only sent with mode MUTUAL, which is refused'),
+    caCertificates: ok(),
+    credentialName: refuse(undefined, 'use caCertificates with a file'),
+    subjectAltNames: refuse(undefined, 'the upstream certificate would be accepted without this check'),
+    sni: ok(),
+    insecureSkipVerify: ok(),
+    caCrl: refuse(undefined, 'the upstream certificate would be accepted without this check'),
+  },
+  LocalityLoadBalancerSetting: { distribute: ok('LocalityDistribute'), failover: ok('LocalityFailover'), failoverPriority: ok(), enabled: ok() },
+  LocalityDistribute: { from: ok(), to: ok() },
+  LocalityFailover: { from: ok(), to: ok() },
+  ZoneAwareLoadBalancerSetting: { enabled: ok(), failover: ok('LocalityFailover'), failoverPriority: ok(), minClusterSize: ok() },
+
+  // ---- ServiceEntry (service_entry.proto, workload_entry.proto) ---------------------------------
+  ServiceEntry: {
+    hosts: ok(),
+    addresses: ignore(undefined, 'virtual IPs matter to sidecars only'),
+    ports: ok('ServicePort'),
+    location: ok(),
+    resolution: ok(),
+    endpoints: ok('WorkloadEntry'),
+    workloadSelector: refuse('ServiceEntryWorkloadSelector', 'list the endpoints in endpoints[]'),
+    exportTo: ignore(undefined, 'every resource in the config is visible to shadowgate'),
+    subjectAltNames: ignore(undefined, 'used for ISTIO_MUTUAL only'),
+  },
+  ServiceEntryWorkloadSelector: { labels: ok() },
+  ServicePort: { number: ok(), protocol: ok(), name: ok(), targetPort: ok() },
+  WorkloadEntry: {
+    address: ok(),
+    ports: ok(),
+    labels: ok(),
+    network: ignore(undefined, 'shadowgate has one network'),
+    locality: ignore(undefined, 'shadowgate has no localities'),
+    weight: ok(),
+    serviceAccount: ignore(undefined, 'used for ISTIO_MUTUAL only'),
+  },
+} satisfies Record<string, Record<string, FieldRule>>;
+
+/** A protobuf message name, a key of `MESSAGE_FIELDS`. */
+export type MessageName = string;
+
+/** Field tables by message name (a test checks that every `message` a rule names is here). */
+export const MESSAGE_FIELDS: Readonly<Record<MessageName, Readonly<Record<string, FieldRule>>>> = MESSAGES;
+
+/** The field table of a message (throws for a name that is not in `MESSAGE_FIELDS`: a bug in the tables). */
+export function messageFields(message: MessageName): Readonly<Record<string, FieldRule>> {
+  const fields = MESSAGE_FIELDS[message];
+  if (fields === undefined) throw new Error(`no field table for Istio message ${message}`);
+  return fields;
+}
+
+/** The message of each kind's `spec`. */
+export const SPEC_MESSAGE: Readonly<Record<ResourceKind, MessageName>> = {
+  Gateway: 'Gateway',
+  VirtualService: 'VirtualService',
+  DestinationRule: 'DestinationRule',
+  ServiceEntry: 'ServiceEntry',
+};
+
+/** One row of the README table: a field path under `spec`, its status and why. */
+export interface FieldStatusRow {
+  readonly kind: ResourceKind;
+  /** `http[].match[].gateways`; map values are written `{}`. */
+  readonly path: string;
+  readonly status: FieldStatus;
+  /** Set when the status comes from an enclosing field (`fault.delay` is refused because `fault` is). */
+  readonly inherited: boolean;
+  readonly hint: string;
+}
+
+/** Every field of every kind, depth first in table order; fields under a not-supported field inherit its status. */
+export function fieldStatusRows(): FieldStatusRow[] {
+  const rows: FieldStatusRow[] = [];
+  const walk = (kind: ResourceKind, message: MessageName, prefix: string, inherited: FieldStatus | null, seen: readonly MessageName[]) => {
+    for (const [name, rule] of Object.entries(messageFields(message))) {
+      const path = prefix === '' ? name : `${prefix}.${name}`;
+      const status = inherited ?? rule.status;
+      rows.push({ kind, path, status, inherited: inherited !== null, hint: inherited === null ? (rule.hint ?? '') : '' });
+      if (rule.message === undefined || seen.includes(rule.message)) continue;
+      const sub = rule.map === true ? `${path}{}` : path;
+      walk(kind, rule.message, sub, inherited ?? (rule.status === 'supported' ? null : rule.status), [...seen, rule.message]);
+    }
+  };
+  for (const kind of Object.keys(SPEC_MESSAGE) as ResourceKind[]) walk(kind, SPEC_MESSAGE[kind], '', null, [SPEC_MESSAGE[kind]]);
+  return rows;
+}
