@@ -27,12 +27,20 @@ test('validate exits 1 on an invalid config, naming file:line and the field', as
 });
 
 test('validate prints warnings but still exits 0', async () => {
-  const yaml = validConfig().replace('  gateways:\n', '  someUnknownField: true\n  gateways:\n');
+  const yaml = validConfig().replace('  gateways:\n', '  exportTo: ["*"]\n  gateways:\n');
   const { file } = writeConfig(yaml);
   const result = await runCli(['validate', '-c', file]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, / warning VirtualService demo\/httpbin spec\.someUnknownField: .*\[UNKNOWN_FIELD\]/);
+  assert.match(result.stderr, / warning VirtualService demo\/httpbin spec\.exportTo: .*\[UNSUPPORTED_FIELD\]/);
   assert.match(result.stdout, /0 errors, 1 warning$/m);
+});
+
+test('validate: a typo is an error naming the field and the suggestion', async () => {
+  const yaml = validConfig().replace('  gateways:\n', '  gatways: [x]\n  gateways:\n');
+  const { file } = writeConfig(yaml);
+  const result = await runCli(['validate', '-c', file]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, / error VirtualService demo\/httpbin spec\.gatways: unknown field "gatways": .*\(did you mean "gateways"\?\) \[UNKNOWN_FIELD\]/);
 });
 
 test('validate reads several -c paths, and a missing file is a config error', async () => {

@@ -642,10 +642,18 @@ describe('the snapshot', () => {
     assert.ok(!Number.isNaN(Date.parse(a.loadedAt)));
   });
 
-  test('no Gateway means a warning, and an empty snapshot', async () => {
+  test('no Gateway is an error: nothing would listen', async () => {
     const result = await compileYaml(SERVICES);
-    assert.ok(result.snapshot);
-    assert.deepEqual(result.diagnostics.map((d) => d.code), ['NO_LISTENERS']);
-    assert.equal(result.snapshot.listeners.length, 0);
+    assert.equal(result.snapshot, null);
+    assert.deepEqual(result.diagnostics.map((d) => `${d.severity} ${d.code}`), ['error NO_LISTENERS']);
+    assert.match(result.diagnostics[0]!.message, /no Gateway is defined/);
+  });
+
+  test('no resources at all is an error that names the paths', async () => {
+    const dir = writeFiles({ 'README.md': 'not config', 'empty.yaml': '# nothing here\n' });
+    const { snapshot, diagnostics } = await buildSnapshotFromPaths([dir]);
+    assert.equal(snapshot, null);
+    assert.deepEqual(diagnostics.map((d) => `${d.severity} ${d.code}`), ['error NO_RESOURCES']);
+    assert.match(diagnostics[0]!.message, /no Istio resources found: 1 file\(s\) but no Gateway, VirtualService, DestinationRule or ServiceEntry under /);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { formatDiagnostic, loadResources } from '../../src/config/index.ts';
@@ -90,7 +90,7 @@ items:
     assert.deepEqual(resources[0]!.source.locate(['metadata', 'name']), { line: lineOf(text, 'name: first'), column: 5 });
   });
 
-  test('a directory: .yaml, .yml and .json in name order, other files and subdirectories skipped', async () => {
+  test('a directory: .yaml, .yml and .json read recursively in name order, other files and dot-entries skipped', async () => {
     const dir = writeFiles({
       'b.yml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: from-yml}\nspec: {}\n',
       'a.json': JSON.stringify(
@@ -101,11 +101,19 @@ items:
       'c.yaml': 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: from-yaml}\nspec: {}\n',
       'notes.txt': 'not config',
     });
-    mkdirSync(path.join(dir, 'nested'));
-    writeFileSync(path.join(dir, 'nested', 'd.yaml'), 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: nested}\nspec: {}\n');
-    const { resources, diagnostics } = await loadResources([dir]);
-    assert.deepEqual(diagnostics, []);
-    assert.deepEqual(resources.map((r) => r.metadata.name), ['from-json', 'from-yml', 'from-yaml']);
+    const gw = (name: string) => `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: ${name}}\nspec: {}\n`;
+    mkdirSync(path.join(dir, 'b-nested', 'deeper'), { recursive: true });
+    writeFileSync(path.join(dir, 'b-nested', 'd.yaml'), gw('nested'));
+    writeFileSync(path.join(dir, 'b-nested', 'deeper', 'e.yaml'), gw('deeper'));
+    // A Kubernetes ConfigMap volume keeps its files under `..data`: read once, not twice.
+    mkdirSync(path.join(dir, '..data'));
+    writeFileSync(path.join(dir, '..data', 'c.yaml'), gw('hidden'));
+    symlinkSync(path.join(dir, 'c.yaml'), path.join(dir, 'z-link.yaml'));
+    const { resources, diagnostics, files } = await loadResources([dir]);
+    // The link is a second copy of c.yaml's Gateway: read, and reported as a duplicate.
+    assert.deepEqual(diagnostics.map((d) => d.code), ['DUPLICATE_RESOURCE']);
+    assert.deepEqual(resources.map((r) => r.metadata.name), ['from-json', 'nested', 'deeper', 'from-yml', 'from-yaml']);
+    assert.deepEqual(files.map((f) => path.relative(dir, f)), ['a.json', 'b-nested/d.yaml', 'b-nested/deeper/e.yaml', 'b.yml', 'c.yaml', 'z-link.yaml']);
     // JSON is read by the YAML parser, so positions work there too.
     assert.deepEqual(resources[0]!.source.locate(['spec', 'host']), { line: 8, column: 5 });
   });

@@ -4,49 +4,62 @@ import { formatDiagnostic, UNSUPPORTED_FIELDS } from '../../src/config/index.ts'
 import { compileYaml, config, expectDiagnostic, route, SIMPLE_ROUTE } from './helpers.ts';
 
 describe('schema: unknown and unsupported fields', () => {
-  test('an unknown field is a warning naming field and resource, and the rest is still used', async () => {
-    const result = await compileYaml(
-      config(`  - name: r
-    colour: blue
-    route:
-    - destination:
-        host: backend
-`),
-    );
-    const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].colour', 'colour: blue', 'warning');
+  test('an unknown field is an error naming field, resource and the closest known field', async () => {
+    const result = await compileYaml(config(`${SIMPLE_ROUTE}    mirrorPercnt: 5\n`));
+    const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].mirrorPercnt', 'mirrorPercnt: 5');
     assert.equal(d.kind, 'VirtualService');
     assert.equal(d.name, 'vs');
-    assert.match(formatDiagnostic(d), /warning VirtualService default\/vs spec\.http\[0\]\.colour: unknown field "colour" ignored \[UNKNOWN_FIELD\]$/);
-    assert.ok(result.snapshot);
-    assert.equal(route(result.snapshot, 'default/vs/r').clusters[0]!.cluster, 'outbound|8000||backend.default.svc.cluster.local');
+    assert.match(
+      formatDiagnostic(d),
+      /error VirtualService default\/vs spec\.http\[0\]\.mirrorPercnt: unknown field "mirrorPercnt": Istio's HTTPRoute has no such field \(did you mean "mirrorPercent"\?\) \[UNKNOWN_FIELD\]$/,
+    );
   });
 
-  test('a known Istio field shadowgate does not implement says so', async () => {
+  test('a typo inside a nested message is found at its path', async () => {
+    const result = await compileYaml(config(`${SIMPLE_ROUTE}    mirror:\n      host: backend\n    mirrorPercentage:\n      vaule: 5\n`));
+    const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].mirrorPercentage.vaule', 'vaule: 5');
+    assert.match(d.message, /Istio's Percent has no such field \(did you mean "value"\?\)/);
+  });
+
+  test('a name nothing is close to lists the known fields', async () => {
+    const result = await compileYaml(config(`  - name: r\n    colour: blue\n    route:\n    - destination:\n        host: backend\n`));
+    const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].colour', 'colour: blue');
+    assert.match(d.message, /known fields here: name, match, route, /);
+  });
+
+  test('an Istio field that would change what is served is an error; one that tunes is a warning', async () => {
     const result = await compileYaml(
       config(`  - name: r
     fault:
       abort:
         httpStatus: 500
+    retries:
+      attempts: 2
+      retryRemoteLocalities: true
     match:
-    - sourceLabels:
-        app: x
-      uri:
-        prefix: /
+    - scheme:
+        exact: https
     route:
     - destination:
         host: backend
 `),
     );
-    const fault = expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].fault', 'fault:', 'warning');
-    assert.equal(fault.message, '"fault" is not supported by shadowgate; ignored');
-    assert.ok(result.diagnostics.some((d) => d.code === 'UNKNOWN_FIELD') === false);
-    const labels = result.diagnostics.filter((d) => d.field === 'spec.http[0].match[0].sourceLabels');
-    assert.equal(labels.length, 1);
-    assert.equal(labels[0]!.code, 'UNSUPPORTED_FIELD');
-    assert.ok(result.snapshot);
+    const fault = expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].fault', 'fault:');
+    assert.equal(fault.message, '"fault" is not supported by shadowgate, and ignoring it would change which requests are served, routed or mirrored');
+    expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].match[0].scheme', 'scheme:');
+    const tune = expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].retries.retryRemoteLocalities', 'retryRemoteLocalities', 'warning');
+    assert.match(tune.message, /ignored; shadowgate has no localities/);
+    assert.equal(result.diagnostics.filter((d) => d.code === 'UNKNOWN_FIELD').length, 0);
   });
 
-  test('unknown fields in several kinds, including nested DestinationRule and ServiceEntry ones', async () => {
+  test('a typo inside an unsupported field is still an unknown field', async () => {
+    const result = await compileYaml(config(`${SIMPLE_ROUTE}    fault:\n      abort:\n        httpStatuss: 500\n`));
+    expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].fault', 'fault:');
+    const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].fault.abort.httpStatuss', 'httpStatuss');
+    assert.match(d.message, /did you mean "httpStatus"/);
+  });
+
+  test('unknown and unsupported fields in several kinds, including nested DestinationRule ones', async () => {
     const yaml = `${config(SIMPLE_ROUTE)}---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -63,25 +76,40 @@ spec:
         maxConections: 10
 `;
     const result = await compileYaml(yaml);
-    const byField = new Map(result.diagnostics.map((d) => [d.field, d.code]));
-    assert.equal(byField.get('spec.exportTo'), 'UNSUPPORTED_FIELD');
-    assert.equal(byField.get('spec.trafficPolicy.outlierDetection'), 'UNSUPPORTED_FIELD');
-    assert.equal(byField.get('spec.trafficPolicy.connectionPool.tcp.maxConections'), 'UNKNOWN_FIELD');
-    assert.ok(result.snapshot);
+    const byField = new Map(result.diagnostics.map((d) => [d.field, d] as const));
+    assert.equal(byField.get('spec.exportTo')?.severity, 'warning');
+    assert.equal(byField.get('spec.exportTo')?.code, 'UNSUPPORTED_FIELD');
+    assert.equal(byField.get('spec.trafficPolicy.outlierDetection')?.severity, 'warning');
+    const typo = byField.get('spec.trafficPolicy.connectionPool.tcp.maxConections');
+    assert.equal(typo?.code, 'UNKNOWN_FIELD');
+    assert.equal(typo?.severity, 'error');
+    assert.match(typo!.message, /did you mean "maxConnections"/);
+    assert.equal(result.snapshot, null);
   });
 
-  test('the unsupported table lists the fields the docs promise', () => {
+  test('warnings alone keep the snapshot, and the rest of the resource is used', async () => {
+    const result = await compileYaml(config(`${SIMPLE_ROUTE}    retries:\n      attempts: 1\n      backoff: 1s\n`));
+    expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].retries.backoff', 'backoff: 1s', 'warning');
+    assert.ok(result.snapshot);
+    assert.equal(route(result.snapshot, 'default/vs/r').retry?.numRetries, 1);
+  });
+
+  test('the unsupported table is derived from the field tables', () => {
     const vs = UNSUPPORTED_FIELDS.VirtualService;
-    for (const f of ['tcp', 'tls', 'exportTo', 'http[].fault', 'http[].corsPolicy', 'http[].redirect', 'http[].directResponse', 'http[].delegate', 'http[].mirror_percent', 'http[].match[].sourceLabels', 'http[].match[].port', 'http[].match[].gateways', 'http[].match[].scheme']) {
-      assert.ok(vs.has(f), f);
+    for (const f of ['http.fault', 'http.corsPolicy', 'http.redirect', 'http.directResponse', 'http.delegate', 'http.match.scheme']) {
+      assert.equal(vs.get(f)?.status, 'refused', f);
     }
-    for (const f of ['exportTo', 'workloadSelector', 'trafficPolicy.outlierDetection', 'trafficPolicy.portLevelSettings']) {
-      assert.ok(UNSUPPORTED_FIELDS.DestinationRule.has(f), f);
+    for (const f of ['tcp', 'tls', 'exportTo', 'http.match.statPrefix', 'http.retries.backoff']) assert.equal(vs.get(f)?.status, 'ignored', f);
+    for (const f of ['http.mirrorPercent', 'http.mirror_percent', 'http.match.sourceLabels', 'http.match.port', 'http.match.gateways', 'http.match.sourceNamespace']) {
+      assert.equal(vs.has(f), false, f);
     }
-    for (const f of ['exportTo', 'subjectAltNames', 'workloadSelector', 'addresses']) assert.ok(UNSUPPORTED_FIELDS.ServiceEntry.has(f), f);
-    for (const f of ['servers[].defaultEndpoint', 'servers[].tls.httpsRedirect', 'servers[].tls.credentialName']) {
-      assert.ok(UNSUPPORTED_FIELDS.Gateway.has(f), f);
-    }
+    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.outlierDetection')?.status, 'ignored');
+    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.portLevelSettings')?.status, 'refused');
+    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('subsets.trafficPolicy.tunnel')?.status, 'refused');
+    for (const f of ['exportTo', 'subjectAltNames', 'addresses']) assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get(f)?.status, 'ignored', f);
+    assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get('workloadSelector')?.status, 'refused');
+    assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers.tls.httpsRedirect')?.status, 'refused');
+    assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers.defaultEndpoint')?.status, 'ignored');
   });
 });
 
@@ -138,7 +166,7 @@ describe('schema: shape errors', () => {
     assert.equal(d.message, 'set exactly one of exact, prefix or regex (got exact and prefix)');
   });
 
-  test('a StringMatch with none set, next to an unknown key', async () => {
+  test('a StringMatch whose only key is unknown: one error, not two', async () => {
     const result = await compileYaml(
       config(`  - name: r
     match:
@@ -150,8 +178,10 @@ describe('schema: shape errors', () => {
         host: backend
 `),
     );
-    expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].match[0].headers.x-user.contains', 'contains: bob', 'warning');
-    expectDiagnostic(result, 'STRING_MATCH_ONE_OF', 'spec.http[0].match[0].headers.x-user', 'x-user:');
+    const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].match[0].headers.x-user.contains', 'contains: bob');
+    assert.match(d.message, /Istio's StringMatch has no such field; known fields here: exact, prefix, regex$/);
+    // The StringMatch left empty by removing the typo would only echo it.
+    assert.equal(result.diagnostics.filter((x) => x.code === 'STRING_MATCH_ONE_OF').length, 0);
   });
 
   test('a bad duration', async () => {
