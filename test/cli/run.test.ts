@@ -20,6 +20,14 @@ test('run refuses to start on config errors (exit 1) and prints them', async () 
   assert.match(result.stderr, /refusing to start, the config has 1 error/);
 });
 
+test('run refuses an empty config directory (exit 1, NO_RESOURCES)', async () => {
+  const { dir } = writeConfig('# nothing\n', 'empty.yaml');
+  const result = await runCli(['run', '-c', dir, ...QUIET]);
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stderr, /\[NO_RESOURCES\]/);
+  assert.match(result.stderr, /refusing to start/);
+});
+
 test('run exits 3 when the listener port is taken', async (t) => {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -1,6 +1,8 @@
 /** `shadowgate validate` and the CLI's usage handling, run as a user would (a child process). */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { runCli, writeConfig } from '../support/index.ts';
 import { configWithUnknownSubset, validConfig } from './fixtures.ts';
@@ -71,4 +73,39 @@ test('--help documents the exit codes and exits 0; --version prints package.json
   const version = await runCli(['--version']);
   assert.equal(version.code, 0);
   assert.equal(version.stdout.trim(), pkg.version);
+});
+
+test('validate -c DIR reads subdirectories, as kubectl apply -R does', async () => {
+  const docs = validConfig().split(/^---\n/m);
+  const { dir } = writeConfig('# top level: nothing\n', 'README.yaml');
+  mkdirSync(path.join(dir, 'gateways'));
+  mkdirSync(path.join(dir, 'routes', 'team-a'), { recursive: true });
+  writeFileSync(path.join(dir, 'gateways', 'all.yaml'), docs.join('---\n'));
+  const result = await runCli(['validate', '-c', dir]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /config is valid: 1 listener\(s\)/);
+});
+
+test('validate: an empty directory and a config without a Gateway are errors with their own codes', async () => {
+  const empty = writeConfig('# nothing\n', 'empty.yaml');
+  const none = await runCli(['validate', '-c', empty.dir]);
+  assert.equal(none.code, 1, none.stdout + none.stderr);
+  assert.match(none.stderr, /error: no Istio resources found: .* \[NO_RESOURCES\]/);
+  const noGateway = writeConfig(validConfig().split(/^---\n/m).filter((d) => !/^kind: Gateway$/m.test(d)).join('---\n'));
+  const result = await runCli(['validate', '-c', noGateway.file]);
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stderr, /no Gateway is defined, so shadowgate would not listen on any port.* \[NO_LISTENERS\]/);
+});
+
+test('validate --proxy-labels rejects a malformed list (usage error)', async () => {
+  const { file } = writeConfig(validConfig());
+  const result = await runCli(['validate', '-c', file, '--proxy-labels', 'istio']);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /expected KEY=VALUE/);
+});
+
+test('the shipped examples validate', async () => {
+  const result = await runCli(['validate', '-c', fileURLToPath(new URL('../../examples/', import.meta.url))]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /config is valid: [1-9]\d* listener\(s\)/);
 });
