@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { z } from 'zod';
-import { closestName, editDistance } from '../../src/config/schema/field-check.ts';
+import { checkFields, closestName, editDistance } from '../../src/config/schema/field-check.ts';
 import { fieldStatusRows, MESSAGE_FIELDS, messageFields, SPEC_MESSAGE } from '../../src/config/schema/fields.ts';
 import { SPEC_SCHEMA_BY_KIND } from '../../src/config/schema/validate.ts';
 import type { ResourceKind } from '../../src/config/source.ts';
@@ -48,14 +48,18 @@ describe('field tables', () => {
   test('the README rows cover every field of every kind, with the rule of each', () => {
     const rows = fieldStatusRows();
     const vs = new Map(rows.filter((r) => r.kind === 'VirtualService').map((r) => [r.path, r] as const));
-    assert.equal(vs.get('http.mirrorPercent')?.status, 'supported');
-    assert.equal(vs.get('http.fault')?.status, 'refused');
-    assert.equal(vs.get('http.fault.delay.fixedDelay')?.status, 'refused');
-    assert.equal(vs.get('http.fault.delay.fixedDelay')?.inherited, true);
-    assert.equal(vs.get('http.match.headers{}.exact')?.status, 'supported');
+    assert.equal(vs.get('http[].mirrorPercent')?.status, 'supported');
+    assert.equal(vs.get('http[].fault')?.status, 'refused');
+    assert.equal(vs.get('http[].fault.delay.fixedDelay')?.status, 'refused');
+    assert.equal(vs.get('http[].fault.delay.fixedDelay')?.inherited, true);
+    assert.equal(vs.get('http[].match[].headers{}.exact')?.status, 'supported');
     const dr = new Map(rows.filter((r) => r.kind === 'DestinationRule').map((r) => [r.path, r] as const));
-    assert.equal(dr.get('subsets.trafficPolicy.loadBalancer.simple')?.status, 'supported');
+    assert.equal(dr.get('subsets[].trafficPolicy.loadBalancer.simple')?.status, 'supported');
     assert.ok(rows.length > 300, String(rows.length));
+  });
+
+  test('a mapping where a list belongs is a shape error, not a pile of unknown fields', () => {
+    assert.deepEqual(checkFields('DestinationRule', { host: 'a', subsets: { v1: { labels: {} } } }).problems, []);
   });
 });
 

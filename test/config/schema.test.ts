@@ -96,20 +96,20 @@ spec:
 
   test('the unsupported table is derived from the field tables', () => {
     const vs = UNSUPPORTED_FIELDS.VirtualService;
-    for (const f of ['http.fault', 'http.corsPolicy', 'http.redirect', 'http.directResponse', 'http.delegate', 'http.match.scheme']) {
+    for (const f of ['http[].fault', 'http[].corsPolicy', 'http[].redirect', 'http[].directResponse', 'http[].delegate', 'http[].match[].scheme']) {
       assert.equal(vs.get(f)?.status, 'refused', f);
     }
-    for (const f of ['tcp', 'tls', 'exportTo', 'http.match.statPrefix', 'http.retries.backoff']) assert.equal(vs.get(f)?.status, 'ignored', f);
-    for (const f of ['http.mirrorPercent', 'http.mirror_percent', 'http.match.sourceLabels', 'http.match.port', 'http.match.gateways', 'http.match.sourceNamespace']) {
+    for (const f of ['tcp', 'tls', 'exportTo', 'http[].match[].statPrefix', 'http[].retries.backoff']) assert.equal(vs.get(f)?.status, 'ignored', f);
+    for (const f of ['http[].mirrorPercent', 'http[].mirror_percent', 'http[].match[].sourceLabels', 'http[].match[].port', 'http[].match[].gateways', 'http[].match[].sourceNamespace']) {
       assert.equal(vs.has(f), false, f);
     }
     assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.outlierDetection')?.status, 'ignored');
     assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.portLevelSettings')?.status, 'refused');
-    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('subsets.trafficPolicy.tunnel')?.status, 'refused');
+    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('subsets[].trafficPolicy.tunnel')?.status, 'refused');
     for (const f of ['exportTo', 'subjectAltNames', 'addresses']) assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get(f)?.status, 'ignored', f);
     assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get('workloadSelector')?.status, 'refused');
-    assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers.tls.httpsRedirect')?.status, 'refused');
-    assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers.defaultEndpoint')?.status, 'ignored');
+    assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers[].tls.httpsRedirect')?.status, 'refused');
+    assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers[].defaultEndpoint')?.status, 'ignored');
   });
 });
 

@@ -33,10 +33,6 @@ export function checkFields(kind: ResourceKind, spec: unknown): FieldCheck {
 }
 
 function walkMessage(value: unknown, message: MessageName, path: (string | number)[], inUnsupported: boolean, problems: FieldProblem[]): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => walkMessage(item, message, [...path, i], inUnsupported, problems));
-    return;
-  }
   if (!isRecord(value)) return; // a wrong type is the schema's to report
   const fields = messageFields(message);
   for (const key of Object.keys(value)) {
@@ -61,8 +57,11 @@ function walkMessage(value: unknown, message: MessageName, path: (string | numbe
     if (rule.message !== undefined) {
       const child = value[key];
       const inner = inUnsupported || unsupported;
-      if (rule.map === true && isRecord(child)) {
-        for (const [k, v] of Object.entries(child)) walkMessage(v, rule.message, [...at, k], inner, problems);
+      // A value of the wrong shape (a mapping where a list belongs, say) is left to the schema.
+      if (rule.map === true) {
+        if (isRecord(child)) for (const [k, v] of Object.entries(child)) walkMessage(v, rule.message, [...at, k], inner, problems);
+      } else if (rule.list === true) {
+        if (Array.isArray(child)) child.forEach((item, i) => walkMessage(item, rule.message!, [...at, i], inner, problems));
       } else {
         walkMessage(child, rule.message, at, inner, problems);
       }

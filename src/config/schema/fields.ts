@@ -23,6 +23,8 @@ export interface FieldRule {
   readonly message?: string;
   /** Whether the field is a map whose values are `message`s. */
   readonly map?: boolean;
+  /** Whether the field is a list (of `message`s); the walk leaves a value of the wrong shape to the schema. */
+  readonly list?: boolean;
   /** Appended to the diagnostic, or a note on a supported field in the README. */
   readonly hint?: string;
 }
@@ -34,6 +36,9 @@ const refuse = (message?: string, hint?: string): FieldRule => ({ status: 'refus
 /** Not implemented, only tunes behaviour: a warning, and the field is ignored. */
 const ignore = (message?: string, hint?: string): FieldRule => ({ status: 'ignored', ...(message && { message }), ...(hint && { hint }) });
 
+/** A repeated field. */
+const list = (rule: FieldRule): FieldRule => ({ ...rule, list: true });
+
 const HTTP_ONLY = 'shadowgate routes HTTP only; TCP and TLS Gateway servers are refused';
 
 const MESSAGES = {
@@ -41,15 +46,15 @@ const MESSAGES = {
   VirtualService: {
     hosts: ok(),
     gateways: ok(),
-    http: ok('HTTPRoute'),
-    tls: ignore('TLSRoute', HTTP_ONLY),
-    tcp: ignore('TCPRoute', HTTP_ONLY),
+    http: list(ok('HTTPRoute')),
+    tls: list(ignore('TLSRoute', HTTP_ONLY)),
+    tcp: list(ignore('TCPRoute', HTTP_ONLY)),
     exportTo: ignore(undefined, 'every resource in the config is visible to shadowgate'),
   },
   HTTPRoute: {
     name: ok(),
-    match: ok('HTTPMatchRequest'),
-    route: ok('HTTPRouteDestination'),
+    match: list(ok('HTTPMatchRequest')),
+    route: list(ok('HTTPRouteDestination')),
     redirect: refuse('HTTPRedirect'),
     directResponse: refuse('HTTPDirectResponse'),
     delegate: refuse('Delegate'),
@@ -58,7 +63,7 @@ const MESSAGES = {
     retries: ok('HTTPRetry'),
     fault: refuse('HTTPFaultInjection'),
     mirror: ok('Destination'),
-    mirrors: ok('HTTPMirrorPolicy'),
+    mirrors: list(ok('HTTPMirrorPolicy')),
     mirrorPercent: ok(undefined, 'deprecated integer; mirrorPercentage wins when both are set'),
     mirror_percent: ok(undefined, 'the same field as mirrorPercent'),
     mirrorPercentage: ok('Percent'),
@@ -87,8 +92,8 @@ const MESSAGES = {
   PortSelector: { number: ok() },
   Headers: { request: ok('HeaderOperations'), response: ok('HeaderOperations') },
   HeaderOperations: { set: ok(), add: ok(), remove: ok() },
-  TLSRoute: { match: ok('TLSMatchAttributes'), route: ok('RouteDestination') },
-  TCPRoute: { match: ok('L4MatchAttributes'), route: ok('RouteDestination') },
+  TLSRoute: { match: list(ok('TLSMatchAttributes')), route: list(ok('RouteDestination')) },
+  TCPRoute: { match: list(ok('L4MatchAttributes')), route: list(ok('RouteDestination')) },
   L4MatchAttributes: { destinationSubnets: ok(), port: ok(), sourceSubnet: ok(), sourceLabels: ok(), gateways: ok(), sourceNamespace: ok() },
   TLSMatchAttributes: { sniHosts: ok(), destinationSubnets: ok(), port: ok(), sourceLabels: ok(), gateways: ok(), sourceNamespace: ok() },
   HTTPRedirect: { uri: ok(), authority: ok(), port: ok(), derivePort: ok(), scheme: ok(), redirectCode: ok(), prefixRewrite: ok() },
@@ -108,7 +113,7 @@ const MESSAGES = {
   },
   CorsPolicy: {
     allowOrigin: ok(),
-    allowOrigins: ok('StringMatch'),
+    allowOrigins: list(ok('StringMatch')),
     allowMethods: ok(),
     allowHeaders: ok(),
     exposeHeaders: ok(),
@@ -123,7 +128,7 @@ const MESSAGES = {
   Percent: { value: ok() },
 
   // ---- Gateway (gateway.proto) ------------------------------------------------------------------
-  Gateway: { servers: ok('Server'), selector: ok(undefined, 'accepted and not used: shadowgate is the gateway') },
+  Gateway: { servers: list(ok('Server')), selector: ok(undefined, 'accepted and not used: shadowgate is the gateway') },
   Server: {
     port: ok('Port'),
     bind: ok(),
@@ -143,7 +148,7 @@ const MESSAGES = {
     credentialName: refuse(undefined, 'use serverCertificate and privateKey files'),
     credentialNames: refuse(undefined, 'use serverCertificate and privateKey files'),
     caCertCredentialName: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
-    tlsCertificates: refuse('TLSCertificate', 'use serverCertificate and privateKey files'),
+    tlsCertificates: list(refuse('TLSCertificate', 'use serverCertificate and privateKey files')),
     subjectAltNames: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
     verifyCertificateSpki: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
     verifyCertificateHash: ignore(undefined, 'client certificates are only checked with mode MUTUAL, which is refused'),
@@ -158,7 +163,7 @@ const MESSAGES = {
   DestinationRule: {
     host: ok(),
     trafficPolicy: ok('TrafficPolicy'),
-    subsets: ok('Subset'),
+    subsets: list(ok('Subset')),
     exportTo: ignore(undefined, 'every resource in the config is visible to shadowgate'),
     workloadSelector: ignore('WorkloadSelector', 'applies to sidecars only'),
   },
@@ -168,7 +173,7 @@ const MESSAGES = {
     connectionPool: ok('ConnectionPoolSettings'),
     outlierDetection: ignore('OutlierDetection', 'primary endpoints are not ejected'),
     tls: ok('ClientTLSSettings'),
-    portLevelSettings: refuse('PortTrafficPolicy', 'its TLS and load-balancing settings would replace the ones shadowgate uses'),
+    portLevelSettings: list(refuse('PortTrafficPolicy', 'its TLS and load-balancing settings would replace the ones shadowgate uses')),
     tunnel: refuse('TunnelSettings'),
     proxyProtocol: refuse('ProxyProtocol'),
     retryBudget: ignore('RetryBudget'),
@@ -203,7 +208,7 @@ const MESSAGES = {
   },
   RingHash: { minimumRingSize: ok() },
   MagLev: { tableSize: ok() },
-  HTTPCookie: { name: ok(), path: ok(), ttl: ok(), attributes: ok('HTTPCookieAttribute') },
+  HTTPCookie: { name: ok(), path: ok(), ttl: ok(), attributes: list(ok('HTTPCookieAttribute')) },
   HTTPCookieAttribute: { name: ok(), value: ok() },
   WarmupConfiguration: { duration: ok(), minimumPercent: ok(), aggression: ok() },
   ConnectionPoolSettings: { tcp: ok('TCPSettings'), http: ok('HTTPSettings') },
@@ -250,19 +255,19 @@ const MESSAGES = {
     insecureSkipVerify: ok(),
     caCrl: refuse(undefined, 'the upstream certificate would be accepted without this check'),
   },
-  LocalityLoadBalancerSetting: { distribute: ok('LocalityDistribute'), failover: ok('LocalityFailover'), failoverPriority: ok(), enabled: ok() },
+  LocalityLoadBalancerSetting: { distribute: list(ok('LocalityDistribute')), failover: list(ok('LocalityFailover')), failoverPriority: ok(), enabled: ok() },
   LocalityDistribute: { from: ok(), to: ok() },
   LocalityFailover: { from: ok(), to: ok() },
-  ZoneAwareLoadBalancerSetting: { enabled: ok(), failover: ok('LocalityFailover'), failoverPriority: ok(), minClusterSize: ok() },
+  ZoneAwareLoadBalancerSetting: { enabled: ok(), failover: list(ok('LocalityFailover')), failoverPriority: ok(), minClusterSize: ok() },
 
   // ---- ServiceEntry (service_entry.proto, workload_entry.proto) ---------------------------------
   ServiceEntry: {
     hosts: ok(),
     addresses: ignore(undefined, 'virtual IPs matter to sidecars only'),
-    ports: ok('ServicePort'),
+    ports: list(ok('ServicePort')),
     location: ok(),
     resolution: ok(),
-    endpoints: ok('WorkloadEntry'),
+    endpoints: list(ok('WorkloadEntry')),
     workloadSelector: refuse('ServiceEntryWorkloadSelector', 'list the endpoints in endpoints[]'),
     exportTo: ignore(undefined, 'every resource in the config is visible to shadowgate'),
     subjectAltNames: ignore(undefined, 'used for ISTIO_MUTUAL only'),
@@ -304,7 +309,7 @@ export const SPEC_MESSAGE: Readonly<Record<ResourceKind, MessageName>> = {
 /** One row of the README table: a field path under `spec`, its status and why. */
 export interface FieldStatusRow {
   readonly kind: ResourceKind;
-  /** `http[].match[].gateways`; map values are written `{}`. */
+  /** `http[].match[].gateways`: list items are written `[]`, map values `{}`. */
   readonly path: string;
   readonly status: FieldStatus;
   /** Set when the status comes from an enclosing field (`fault.delay` is refused because `fault` is). */
@@ -318,10 +323,11 @@ export function fieldStatusRows(): FieldStatusRow[] {
   const walk = (kind: ResourceKind, message: MessageName, prefix: string, inherited: FieldStatus | null, seen: readonly MessageName[]) => {
     for (const [name, rule] of Object.entries(messageFields(message))) {
       const path = prefix === '' ? name : `${prefix}.${name}`;
+      // Rows name a list's items `field[]`, as Istio's reference does (`http[].match[].gateways`).
       const status = inherited ?? rule.status;
       rows.push({ kind, path, status, inherited: inherited !== null, hint: inherited === null ? (rule.hint ?? '') : '' });
       if (rule.message === undefined || seen.includes(rule.message)) continue;
-      const sub = rule.map === true ? `${path}{}` : path;
+      const sub = rule.map === true ? `${path}{}` : rule.list === true ? `${path}[]` : path;
       walk(kind, rule.message, sub, inherited ?? (rule.status === 'supported' ? null : rule.status), [...seen, rule.message]);
     }
   };
