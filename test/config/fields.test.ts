@@ -76,3 +76,14 @@ describe('suggestions', () => {
     assert.equal(closestName('colour', ['name', 'match', 'route']), null);
   });
 });
+
+describe('README table', () => {
+  test('one row per field with its own status; the fields under an unsupported one are named in its row', async () => {
+    const { fieldTableMarkdown } = await import('../../src/config/schema/field-table.ts');
+    const table = fieldTableMarkdown();
+    const own = fieldStatusRows().filter((r) => !r.inherited);
+    assert.equal(table.split('\n').length, own.length + 2);
+    assert.match(table, /\| VirtualService \| `http\[\]\.match\[\]\.gateways` \| supported \|/);
+    assert.match(table, /\| VirtualService \| `http\[\]\.fault` \| \*\*error\*\*.*`abort\.httpStatus`/);
+  });
+});
