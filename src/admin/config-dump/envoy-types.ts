@@ -178,7 +178,7 @@ export interface EnvoyListener {
   /** HTTPS listeners whose servers all name hosts: the first server's certificate answers any other SNI. */
   readonly default_filter_chain?: EnvoyFilterChain;
   readonly listener_filters?: readonly EnvoyTypedFilter<{ readonly '@type': typeof TYPE_URLS.tlsInspector }>[];
-  readonly metadata: { readonly filter_metadata: { readonly shadowgate: { readonly sources: readonly string[] } } };
+  readonly metadata: { readonly filter_metadata: { readonly shadowgate: { readonly sources: readonly string[]; readonly gateways: readonly string[] } } };
 }
 
 // ---- Clusters -----------------------------------------------------------------------------------

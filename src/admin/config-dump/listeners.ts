@@ -15,7 +15,7 @@ export function renderListener(listener: Listener, port: number, routeConfigName
     name: listener.name,
     address: { socket_address: { address: listener.address, port_value: port } },
   } as const;
-  const metadata = { filter_metadata: { shadowgate: { sources: listener.sources.map(sourceText) } } };
+  const metadata = { filter_metadata: { shadowgate: { sources: listener.sources.map(sourceText), gateways: [...listener.gateways] } } };
   const tls = listener.tls ?? [];
   if (listener.protocol !== 'HTTPS' || tls.length === 0) {
     return { ...base, filter_chains: [{ filters: [hcm] }], metadata };
