@@ -219,3 +219,17 @@ ${config(`  - name: r\n    route:\n    - destination:\n        host: backend\n  
     assert.ok(!codes.includes('UNKNOWN_GATEWAY') && !codes.includes('NO_LISTENERS'), codes.join(' '));
   });
 });
+
+describe('cascades stay narrow', () => {
+  test('a DestinationRule salvaged for an unrelated field still has its missing subsets reported', async () => {
+    const yaml = config(`  - name: r\n    route:\n    - destination:\n        host: backend\n        subset: v9\n`).replace(
+      'kind: DestinationRule\nmetadata:\n  name: backend\nspec:\n  host: backend\n',
+      'kind: DestinationRule\nmetadata:\n  name: backend\nspec:\n  host: backend\n  trafficPolicy:\n    tunnel:\n      targetHost: x\n      targetPort: 1\n',
+    );
+    const result = await compileYaml(yaml);
+    assert.deepEqual(
+      result.diagnostics.map((d) => `${d.code} ${d.field}`).sort(),
+      ['UNKNOWN_SUBSET spec.http[0].route[0].destination.subset', 'UNSUPPORTED_FIELD spec.trafficPolicy.tunnel'],
+    );
+  });
+});

@@ -67,6 +67,8 @@ export function planListeners(gateways: readonly ValidatedGateway[], ctx: Compil
     const key = `${gw.metadata.namespace}/${gw.metadata.name}`;
     const servers: ServerBinding[] = [];
     bindings.set(key, servers);
+    // A Gateway salvaged after schema errors may have lost servers a VirtualService was meant for.
+    if (gw.salvaged === true) incomplete.add(key);
     gw.spec.servers.forEach((server, i) => {
       const binding = planServer(gw, i, listeners, ctx);
       if (binding === null) incomplete.add(key);

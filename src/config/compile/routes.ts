@@ -15,6 +15,7 @@ import type {
 } from '../../snapshot/types.ts';
 import type { DiagnosticCode, FieldPath } from '../diagnostics.ts';
 import { resolveHost } from '../names.ts';
+import type { ResourceSource } from '../source.ts';
 import { durationMs } from '../duration.ts';
 import type { DestinationSpec, HeadersSpec } from '../schema/common.ts';
 import type { ValidatedVirtualService } from '../schema/validate.ts';
@@ -234,13 +235,22 @@ function intoGap(code: DiagnosticCode, host: string, registry: ServiceRegistry, 
       return ctx.gaps.coversServiceHost(host);
     case 'UNKNOWN_PORT':
     case 'MULTI_PORT_NEEDS_PORT':
-    case 'MIRROR_PROTOCOL':
-      return registry.services.get(host)?.resource.salvaged === true;
-    case 'UNKNOWN_SUBSET':
-      return ctx.gaps.coversRuleHost(host) || findDestinationRule(registry, host)?.resource.salvaged === true;
+    case 'MIRROR_PROTOCOL': {
+      const service = registry.services.get(host);
+      return service !== undefined && lostUnder(service.resource, 'ports');
+    }
+    case 'UNKNOWN_SUBSET': {
+      const rule = findDestinationRule(registry, host);
+      return ctx.gaps.coversRuleHost(host) || (rule !== null && lostUnder(rule.resource, 'subsets'));
+    }
     default:
       return false;
   }
+}
+
+/** Whether a salvaged resource lost a value at or under `spec.<field>` (or `spec` itself). */
+function lostUnder(resource: { readonly source: ResourceSource }, field: string): boolean {
+  return resource.source.salvage?.removed.some((p) => p.length < 2 || p[1] === field) ?? false;
 }
 
 function compileRewrite(vs: ValidatedVirtualService, spec: HttpRouteSpec, at: FieldPath, ctx: CompileContext): Rewrite | null {
