@@ -53,7 +53,7 @@ export async function buildSnapshotFromPaths(paths: readonly string[], options: 
 }
 
 /** Codes of load errors that lose a document (its resources are unknown to the later stages). */
-const LOST_DOCUMENT_CODES: ReadonlySet<string> = new Set(['READ_FAILED', 'YAML_SYNTAX', 'INVALID_RESOURCE']);
+const LOST_DOCUMENT_CODES: ReadonlySet<string> = new Set(['READ_FAILED', 'YAML_SYNTAX', 'INVALID_RESOURCE', 'UNKNOWN_FIELD']);
 
 /**
  * Compiles what `loadResources` returned, in one pass that reports the problems of every stage: load

@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { ConfigDiagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
+import { closestName } from './schema/field-check.ts';
 import {
   ISTIO_API_VERSIONS,
   nodeLocator,
@@ -25,6 +26,9 @@ export interface LoadResult {
 }
 
 const CONFIG_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** The top-level keys of a Kubernetes object (`status` is written by the API server and ignored). */
+const RESOURCE_KEYS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'] as const;
 
 /**
  * Reads every resource from `paths`: files, or directories (their `.yaml`, `.yml` and `.json` files,
@@ -155,8 +159,18 @@ function toResource(
     diagnostics.push(resourceDiagnostic('error', 'INVALID_RESOURCE', identity, ['metadata', 'name'], 'metadata.name must be a non-empty string'));
     return null;
   }
+  // kubectl's strict field validation rejects a top-level typo (`sepc:`); so does shadowgate.
+  let unknownKey = false;
+  for (const key of Object.keys(value)) {
+    if ((RESOURCE_KEYS as readonly string[]).includes(key)) continue;
+    const suggestion = closestName(key, RESOURCE_KEYS);
+    const tail = suggestion !== null ? ` (did you mean "${suggestion}"?)` : `; a resource has ${RESOURCE_KEYS.join(', ')}`;
+    diagnostics.push(resourceDiagnostic('error', 'UNKNOWN_FIELD', identity, [key], `unknown field "${key}"${tail}`));
+    unknownKey = true;
+  }
   if (!isRecord(spec)) {
-    diagnostics.push(resourceDiagnostic('error', 'INVALID_RESOURCE', identity, ['spec'], 'spec must be a mapping'));
+    // A misspelt spec was reported above; "spec must be a mapping" would only echo it.
+    if (!unknownKey) diagnostics.push(resourceDiagnostic('error', 'INVALID_RESOURCE', identity, ['spec'], 'spec must be a mapping'));
     return null;
   }
   const annotations: Record<string, string> = {};

@@ -216,3 +216,14 @@ metadata:
     ]);
   });
 });
+
+describe('loadResources: top-level keys', () => {
+  test('a misspelt spec is one error that suggests the key', async () => {
+    const text = 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nsepc: {servers: []}\n';
+    const dir = writeFiles({ 'gw.yaml': text });
+    const { resources, diagnostics } = await loadResources([dir]);
+    assert.equal(resources.length, 0);
+    assert.deepEqual(diagnostics.map((d) => `${d.severity} ${d.code} ${d.field}`), ['error UNKNOWN_FIELD sepc']);
+    assert.match(diagnostics[0]!.message, /unknown field "sepc" \(did you mean "spec"\?\)/);
+  });
+});

@@ -141,6 +141,9 @@ function compileServiceEntry(se: ValidatedServiceEntry, ctx: CompileContext): Se
       `resolution NONE${spec.resolution === undefined ? ' (the default)' : ''} is not supported by shadowgate; use STATIC with endpoints, or DNS`,
     );
     ok = false;
+  } else if (resolution === 'DYNAMIC_DNS') {
+    ctx.error('UNSUPPORTED_VALUE', se, ['spec', 'resolution'], 'resolution DYNAMIC_DNS (wildcard hosts resolved per request) is not supported by shadowgate; use DNS with each host');
+    ok = false;
   }
   const mode: 'STATIC' | 'DNS' = resolution === 'STATIC' ? 'STATIC' : 'DNS';
 

@@ -20,7 +20,7 @@ export const serviceEntrySpec = z.strictObject({
   hosts: z.array(z.string().min(1)).min(1),
   ports: z.array(servicePort).min(1),
   location: z.enum(['MESH_EXTERNAL', 'MESH_INTERNAL']).optional(),
-  resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN']).optional(),
+  resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'DYNAMIC_DNS']).optional(),
   endpoints: z.array(endpoint).optional(),
 });
 
