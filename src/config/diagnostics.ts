@@ -29,6 +29,7 @@ export const DIAGNOSTIC_CODES = {
   FILE_READ: 'A certificate or key file named in the config could not be read.',
   LISTENER_PROTOCOL_CONFLICT: 'Two Gateway servers on one address and port declare different protocols.',
   NO_LISTENERS: 'No Gateway is defined, so nothing would listen.',
+  NOT_EXPORTED: "A resource's exportTo does not include the gateway's namespace (--proxy-namespace); skipped, as Istio would.",
   UNKNOWN_GATEWAY: 'A VirtualService names a Gateway that does not exist.',
   MESH_GATEWAY_IGNORED: 'A VirtualService bound to the mesh: shadowgate serves only Gateway-bound routes.',
   VIRTUAL_SERVICE_NOT_BOUND: 'None of a VirtualService hosts matches a host of the Gateways it names.',

@@ -29,11 +29,11 @@ test('validate exits 1 on an invalid config, naming file:line and the field', as
 });
 
 test('validate prints warnings but still exits 0', async () => {
-  const yaml = validConfig().replace('  gateways:\n', '  exportTo: ["*"]\n  gateways:\n');
+  const yaml = validConfig().replace('  gateways:\n', '  tcp: []\n  gateways:\n');
   const { file } = writeConfig(yaml);
   const result = await runCli(['validate', '-c', file]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, / warning VirtualService demo\/httpbin spec\.exportTo: .*\[UNSUPPORTED_FIELD\]/);
+  assert.match(result.stderr, / warning VirtualService demo\/httpbin spec\.tcp: .*\[UNSUPPORTED_FIELD\]/);
   assert.match(result.stdout, /0 errors, 1 warning$/m);
 });
 

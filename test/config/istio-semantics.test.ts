@@ -233,3 +233,22 @@ describe('cascades stay narrow', () => {
     );
   });
 });
+
+describe('exportTo', () => {
+  const exported = (to: string) =>
+    config(SIMPLE_ROUTE).replace('kind: VirtualService\nmetadata:\n  name: vs\nspec:\n', `kind: VirtualService\nmetadata:\n  name: vs\nspec:\n  exportTo: ${to}\n`);
+
+  test('a VirtualService exported to the gateway namespace (".", "*" or by name) is served', async () => {
+    for (const to of ['["."]', '["*"]', '[default]']) {
+      const snapshot = await compileOk(exported(to));
+      assert.deepEqual(snapshot.listeners[0]!.virtualHosts.all.map((v) => v.routes.length), [1], to);
+    }
+  });
+
+  test('one not exported to --proxy-namespace is skipped with a warning, as that gateway would not see it', async () => {
+    const result = await compileYaml(exported('["."]'), { identity: { labels: {}, namespace: 'istio-system' } });
+    expectDiagnostic(result, 'NOT_EXPORTED', 'spec.exportTo', 'exportTo:', 'warning');
+    assert.ok(result.snapshot);
+    assert.deepEqual(result.snapshot.listeners[0]!.virtualHosts.all, []);
+  });
+});

@@ -77,8 +77,7 @@ spec:
 `;
     const result = await compileYaml(yaml);
     const byField = new Map(result.diagnostics.map((d) => [d.field, d] as const));
-    assert.equal(byField.get('spec.exportTo')?.severity, 'warning');
-    assert.equal(byField.get('spec.exportTo')?.code, 'UNSUPPORTED_FIELD');
+    assert.equal(byField.get('spec.exportTo'), undefined, 'exported to "." in its own namespace, the default proxy namespace');
     assert.equal(byField.get('spec.trafficPolicy.outlierDetection')?.severity, 'warning');
     const typo = byField.get('spec.trafficPolicy.connectionPool.tcp.maxConections');
     assert.equal(typo?.code, 'UNKNOWN_FIELD');
@@ -99,14 +98,14 @@ spec:
     for (const f of ['http[].fault', 'http[].corsPolicy', 'http[].redirect', 'http[].directResponse', 'http[].delegate', 'http[].match[].scheme']) {
       assert.equal(vs.get(f)?.status, 'refused', f);
     }
-    for (const f of ['tcp', 'tls', 'exportTo', 'http[].match[].statPrefix', 'http[].retries.backoff']) assert.equal(vs.get(f)?.status, 'ignored', f);
+    for (const f of ['tcp', 'tls', 'http[].match[].statPrefix', 'http[].retries.backoff']) assert.equal(vs.get(f)?.status, 'ignored', f);
     for (const f of ['http[].mirrorPercent', 'http[].mirror_percent', 'http[].match[].sourceLabels', 'http[].match[].port', 'http[].match[].gateways', 'http[].match[].sourceNamespace']) {
       assert.equal(vs.has(f), false, f);
     }
     assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.outlierDetection')?.status, 'ignored');
     assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.portLevelSettings')?.status, 'refused');
     assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('subsets[].trafficPolicy.tunnel')?.status, 'refused');
-    for (const f of ['exportTo', 'subjectAltNames', 'addresses']) assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get(f)?.status, 'ignored', f);
+    for (const f of ['subjectAltNames', 'addresses']) assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get(f)?.status, 'ignored', f);
     assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get('workloadSelector')?.status, 'refused');
     assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers[].tls.httpsRedirect')?.status, 'refused');
     assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers[].defaultEndpoint')?.status, 'ignored');

@@ -76,8 +76,10 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
     if (result.resource !== null) validated.push(result.resource);
     else ctx.gaps.addDropped(r);
   }
+  const identity = options.identity ?? DEFAULT_PROXY_IDENTITY;
+  const visible = validated.filter((r) => exportedTo(r, identity.namespace, ctx));
   const ofKind = <K extends ValidatedResource['kind']>(kind: K) =>
-    validated.filter((r): r is Extract<ValidatedResource, { kind: K }> => r.kind === kind);
+    visible.filter((r): r is Extract<ValidatedResource, { kind: K }> => r.kind === kind);
   const gateways: ValidatedGateway[] = ofKind('Gateway');
   const virtualServices: ValidatedVirtualService[] = ofKind('VirtualService');
   const serviceEntries: ValidatedServiceEntry[] = ofKind('ServiceEntry');
@@ -87,7 +89,6 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const proxy = settings('proxy', DEFAULT_PROXY_SETTINGS, options.proxy, ctx.diagnostics);
 
   const services = buildServiceRegistry(serviceEntries, destinationRules, ctx);
-  const identity = options.identity ?? DEFAULT_PROXY_IDENTITY;
   const plan = planListeners(gateways, ctx);
   const gatewayLost = options.incompleteInput === true || resources.some((r) => r.kind === 'Gateway');
   if (gateways.length === 0 && !gatewayLost) {
@@ -164,6 +165,26 @@ function routesForContext(routesByVs: ReadonlyMap<ValidatedVirtualService, reado
     byKey.set(key, routes);
     return routes;
   };
+}
+
+/**
+ * Istio's `exportTo` as a gateway in `namespace` sees it: absent (or empty) and `*` export everywhere,
+ * `.` to the resource's own namespace, a name to that namespace, `~` nowhere. A resource this gateway
+ * would not see is skipped with a warning.
+ */
+function exportedTo(resource: ValidatedResource, namespace: string, ctx: CompileContext): boolean {
+  const exportTo = resource.kind === 'Gateway' ? undefined : resource.spec.exportTo;
+  if (exportTo === undefined || exportTo.length === 0) return true;
+  const ok = exportTo.some((v) => v === '*' || v === namespace || (v === '.' && resource.metadata.namespace === namespace));
+  if (!ok) {
+    ctx.warn(
+      'NOT_EXPORTED',
+      resource,
+      ['spec', 'exportTo'],
+      `exported to ${exportTo.join(', ')}, not to namespace ${namespace} (--proxy-namespace) where this gateway runs; skipped, as Istio's gateway there would not see it`,
+    );
+  }
+  return ok;
 }
 
 function settings<T extends object>(

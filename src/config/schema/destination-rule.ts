@@ -43,6 +43,7 @@ export const destinationRuleSpec = z.strictObject({
   host: z.string().min(1),
   trafficPolicy: trafficPolicy.optional(),
   subsets: z.array(subset).optional(),
+  exportTo: z.array(z.string().min(1)).optional(),
 });
 
 export type DestinationRuleSpec = z.infer<typeof destinationRuleSpec>;

@@ -22,6 +22,7 @@ export const serviceEntrySpec = z.strictObject({
   location: z.enum(['MESH_EXTERNAL', 'MESH_INTERNAL']).optional(),
   resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'DYNAMIC_DNS']).optional(),
   endpoints: z.array(endpoint).optional(),
+  exportTo: z.array(z.string().min(1)).optional(),
 });
 
 export type ServiceEntrySpec = z.infer<typeof serviceEntrySpec>;

@@ -64,6 +64,7 @@ const httpRoute = z.strictObject({
 export const virtualServiceSpec = z.strictObject({
   hosts: z.array(z.string().min(1)).min(1),
   gateways: z.array(z.string().min(1)).optional(),
+  exportTo: z.array(z.string().min(1)).optional(),
   http: z.array(httpRoute).optional(),
 });
 
