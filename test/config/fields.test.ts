@@ -84,6 +84,6 @@ describe('README table', () => {
     const own = fieldStatusRows().filter((r) => !r.inherited);
     assert.equal(table.split('\n').length, own.length + 2);
     assert.match(table, /\| VirtualService \| `http\[\]\.match\[\]\.gateways` \| supported \|/);
-    assert.match(table, /\| VirtualService \| `http\[\]\.fault` \| \*\*error\*\*.*`abort\.httpStatus`/);
+    assert.match(table, /\| VirtualService \| `http\[\]\.fault` \| \*\*error\*\*.*with its fields `delay`, `abort` \(and theirs\)/);
   });
 });

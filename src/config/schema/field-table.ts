@@ -1,7 +1,7 @@
 /**
  * The README's "What of Istio's API works" table, generated from the field tables so the two cannot
  * drift: `node -e "import('./src/config/schema/field-table.ts').then((m) => console.log(m.fieldTableMarkdown()))"`.
- * Fields under a field shadowgate does not implement share its status and are named in its row.
+ * Fields under a field shadowgate does not implement share its status; its row names the direct ones.
  */
 import { fieldStatusRows, type FieldStatus } from './fields.ts';
 
@@ -19,10 +19,15 @@ export function fieldTableMarkdown(): string {
     const row = rows[i]!;
     if (row.inherited) continue;
     const children: string[] = [];
+    let deeper = false;
     for (let j = i + 1; j < rows.length && rows[j]!.inherited && rows[j]!.path.startsWith(row.path); j++) {
-      children.push(`\`${rows[j]!.path.slice(row.path.length).replace(/^[.[\]{}]+/, '')}\``);
+      const relative = rows[j]!.path.slice(row.path.length).replace(/^[.[\]{}]+/, '');
+      // Name the direct fields; deeper ones share the status too ("and theirs").
+      if (/[.[{]/.test(relative)) deeper = true;
+      else children.push(`\`${relative}\``);
     }
-    const note = [row.hint, children.length > 0 ? `with its fields ${children.join(', ')}` : ''].filter((s) => s !== '').join('; ');
+    const fieldsNote = children.length > 0 ? `with its fields ${children.join(', ')}${deeper ? ' (and theirs)' : ''}` : '';
+    const note = [row.hint, fieldsNote].filter((s) => s !== '').join('; ');
     lines.push(`| ${row.kind} | \`${row.path}\` | ${LABEL[row.status]} | ${note} |`);
   }
   return lines.join('\n');
