@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { LocalReplies } from '../src/dataplane/local-reply.ts';
 import { METRICS } from '../src/metrics/names.ts';
+import { withCurrentFieldTable } from '../scripts/update-readme-fields.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -21,4 +22,8 @@ test('every local reply code is documented in the README with its status and fla
     assert.ok(row, `${code} is missing from the README's error table`);
     assert.ok(row.includes(String(reply.status)) && row.includes(reply.flag), `${code}: status or flag differ`);
   }
+});
+
+test("the README's table of Istio fields is the implemented one", () => {
+  assert.ok(withCurrentFieldTable(readme) === readme, 'README.md is out of date: run `npm run docs:fields`');
 });
