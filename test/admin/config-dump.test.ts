@@ -398,7 +398,11 @@ describe('routes', () => {
     );
     assert.deepEqual(routes[0]!.route, routes[1]!.route);
     assert.deepEqual(routes[0]!.metadata, routes[1]!.metadata);
-    assert.equal(routes[0]!.route.request_mirror_policies?.[0]?.runtime_fraction.default_value.numerator, 1_000_000);
+    assert.deepEqual(
+      routes[0]!.route.request_mirror_policies?.[0]?.runtime_fraction.default_value,
+      { numerator: 100, denominator: 'HUNDRED' },
+      'a percentage left out dumps as Istio writes it',
+    );
   });
 
   test('rewrites, timeouts and a custom retry policy use Envoy spellings', async () => {

@@ -284,7 +284,8 @@ describe('mirrors', () => {
 `),
     );
     assert.deepEqual(route(s, 'default/vs/r').mirrors, [
-      { cluster: 'outbound|80||multi.example.com', perMillion: 1_000_000, hostSuffix: true, origin: 'config' },
+      // Istio fills in 100% as {numerator: 100} over HUNDRED, and so does the dump.
+      { cluster: 'outbound|80||multi.example.com', perMillion: 1_000_000, hostSuffix: true, origin: 'config', denominator: 'HUNDRED' },
     ]);
     assert.equal(route(s, 'default/vs/fraction').mirrors![0]!.perMillion, 123);
   });
@@ -322,7 +323,7 @@ describe('mirrors', () => {
     );
     assert.deepEqual(route(s, 'default/vs/r').mirrors, [
       { cluster: 'outbound|8000|v2|backend.default.svc.cluster.local', perMillion: 250_000, hostSuffix: false, origin: 'config' },
-      { cluster: 'outbound|443||multi.example.com', perMillion: 1_000_000, hostSuffix: false, origin: 'config' },
+      { cluster: 'outbound|443||multi.example.com', perMillion: 1_000_000, hostSuffix: false, origin: 'config', denominator: 'HUNDRED' },
     ]);
   });
 });

@@ -179,7 +179,7 @@ function renderMirror(mirror: MirrorPolicy): EnvoyRequestMirrorPolicy {
   };
 }
 
-/** Istio writes the deprecated integer `mirrorPercent` over HUNDRED and every other percentage over MILLION. */
+/** Istio writes the deprecated integer `mirrorPercent`, and a percentage left out, over HUNDRED; a `Percent` over MILLION. */
 function mirrorFraction(mirror: MirrorPolicy): { numerator: number; denominator: 'MILLION' | 'HUNDRED' } {
   if (mirror.denominator === 'HUNDRED') return { numerator: Math.round(mirror.perMillion / (MILLION / 100)), denominator: 'HUNDRED' };
   return { numerator: mirror.perMillion, denominator: 'MILLION' };

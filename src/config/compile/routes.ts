@@ -181,15 +181,23 @@ function compileMirrors(
     mirrors.push({ cluster: target.name, perMillion, hostSuffix, origin: 'config', ...(percentage.integer ? { denominator: 'HUNDRED' as const } : {}) });
   };
   if (spec.mirror !== undefined) add(spec.mirror, mirrorPercentage(spec.mirrorPercentage?.value, legacy), [...at, 'mirror']);
-  spec.mirrors?.forEach((m, k) => add(m.destination, { value: m.percentage?.value ?? 100, integer: false }, [...at, 'mirrors', k, 'destination']));
+  spec.mirrors?.forEach((m, k) =>
+    add(m.destination, m.percentage === undefined ? ISTIO_DEFAULT_PERCENTAGE : { value: m.percentage.value, integer: false }, [...at, 'mirrors', k, 'destination']),
+  );
   return mirrors.length > 0 ? mirrors : null;
 }
 
 interface MirrorPercentage {
   readonly value: number;
-  /** Written as the deprecated integer `mirrorPercent`, which Istio sends as a HUNDRED fraction. */
+  /**
+   * Istio sends this one as a HUNDRED fraction: the deprecated integer `mirrorPercent`, and the 100%
+   * it fills in when no percentage is given; a `Percent` value goes over MILLION.
+   */
   readonly integer: boolean;
 }
+
+/** What Istio writes for a mirror without a percentage: `{numerator: 100}` over HUNDRED. */
+const ISTIO_DEFAULT_PERCENTAGE: MirrorPercentage = { value: 100, integer: true };
 
 /**
  * The percentage of `mirror`, as Istio's `MirrorPercent` picks it: `mirrorPercentage` wins, then the
@@ -198,7 +206,7 @@ interface MirrorPercentage {
 export function mirrorPercentage(percentage: number | undefined, legacyPercent: number | undefined): MirrorPercentage {
   if (percentage !== undefined) return { value: percentage, integer: false };
   if (legacyPercent !== undefined) return { value: legacyPercent, integer: true };
-  return { value: 100, integer: false };
+  return ISTIO_DEFAULT_PERCENTAGE;
 }
 
 function resolveAndReport(
