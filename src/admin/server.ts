@@ -1,9 +1,9 @@
 /**
  * The admin listener (Envoy's admin port, 15000 by default): health, readiness, the config dump, stats,
  * reloads and the runtime mirror-policy API. It reads the controller's snapshot and the gateway's
- * counters; it never reaches into the proxy. Bound beyond loopback it requires a bearer token.
+ * counters; it never reaches into the proxy. Bound beyond loopback it requires a bearer token. Every
+ * request passes the `AdminRequestGuard` (Host, cross-site and content-type checks, the token) first.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
@@ -14,6 +14,7 @@ import type { GatewayController, ReloadResult } from '../control/controller.ts';
 import type { DataPlaneView } from '../control/data-plane-view.ts';
 import type { RateTracker } from '../metrics/rates.ts';
 import { renderConfigDump } from './config-dump.ts';
+import { AdminRequestGuard, type AdminRefusal } from './request-guard.ts';
 import { listRoutes, listServices, mirrorOverrideBody } from './routes-api.ts';
 import { statsJson } from './stats-json.ts';
 
@@ -30,13 +31,15 @@ export interface AdminOptions {
   readonly host: string;
   readonly port: number;
   readonly token: string | null;
+  /** `Host` values accepted besides the loopback names and the bound address (`--admin-allowed-hosts`). */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** Thrown at start-up when the admin port would be reachable from elsewhere without a token. */
 export class AdminTokenRequiredError extends Error {
   readonly code = 'SG_ADMIN_TOKEN_REQUIRED';
   constructor(host: string) {
-    super(`the admin server on ${host} is reachable beyond loopback: start it with --admin-token, or bind it to 127.0.0.1`);
+    super(`the admin server on ${host} is reachable beyond loopback: start it with --admin-token, --admin-token-file or $SHADOWGATE_ADMIN_TOKEN, or bind it to 127.0.0.1`);
   }
 }
 
@@ -62,6 +65,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + '\n';
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function sendRefusal(res: ServerResponse, refusal: AdminRefusal): void {
+  for (const [name, value] of Object.entries(refusal.headers)) res.setHeader(name, value);
+  sendJson(res, refusal.status, { code: refusal.code, message: refusal.message });
 }
 
 function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
@@ -106,13 +114,13 @@ export class AdminServer {
   readonly #context: AdminContext;
   readonly #options: AdminOptions;
   readonly #server: Server;
-  readonly #token: Buffer | null;
+  readonly #guard: AdminRequestGuard;
 
   constructor(context: AdminContext, options: AdminOptions) {
     if (options.token === null && !isLoopback(options.host)) throw new AdminTokenRequiredError(options.host);
     this.#context = context;
     this.#options = options;
-    this.#token = options.token === null ? null : Buffer.from(`Bearer ${options.token}`);
+    this.#guard = new AdminRequestGuard({ token: options.token, allowedHosts: options.allowedHosts });
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (error instanceof HttpError) sendJson(res, error.status, error.body);
@@ -126,7 +134,10 @@ export class AdminServer {
       this.#server.once('error', reject);
       this.#server.listen({ host: this.#options.host, port: this.#options.port }, () => {
         this.#server.off('error', reject);
-        resolve(this.#server.address() as AddressInfo);
+        const address = this.#server.address() as AddressInfo;
+        // Before any connection is handled: the 'listening' callback runs first.
+        this.#guard.bound(address.address, address.port);
+        resolve(address);
       });
     });
   }
@@ -138,16 +149,11 @@ export class AdminServer {
     });
   }
 
-  #authorized(req: IncomingMessage): boolean {
-    if (this.#token === null) return true;
-    const given = Buffer.from(req.headers.authorization ?? '');
-    return given.length === this.#token.length && timingSafeEqual(given, this.#token);
-  }
-
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.#authorized(req)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      sendJson(res, 401, { error: 'admin token required' });
+    const refused = this.#guard.check(req);
+    if (refused !== null) {
+      req.resume();
+      sendRefusal(res, refused);
       return;
     }
     const url = new URL(req.url ?? '/', 'http://admin');

@@ -1,10 +1,12 @@
 /** `shadowgate run`: load the config, serve it until SIGINT/SIGTERM. */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { runWorker } from '../control/workers/worker.ts';
+import { parseAuthority } from '../admin/request-guard.ts';
 import { AdminTokenRequiredError, isLoopback } from '../admin/server.ts';
 import { GatewayRuntime, type RuntimeStart } from '../control/runtime.ts';
+import { ADMIN_TOKEN_ENV, resolveAdminToken } from './admin-token.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
 import { listeningLine } from './listener-text.ts';
@@ -20,6 +22,8 @@ export interface RunOptions {
   readonly mirrorMaxInFlight?: number;
   readonly admin: string;
   readonly adminToken?: string;
+  readonly adminTokenFile?: string;
+  readonly adminAllowedHosts?: string[];
   readonly accessLog: string;
   readonly state?: string;
   readonly drainTimeout: number;
@@ -35,7 +39,9 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .description('Serve the configuration: bind the Gateway listeners and proxy (and mirror) traffic.')
     .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON, read recursively); repeatable')
     .option('--admin <host:port>', 'admin server address (config dump, stats, reload, mirror policy API)', '127.0.0.1:15000')
-    .option('--admin-token <token>', 'bearer token every admin request must carry; required when --admin is not loopback')
+    .option('--admin-token <token>', `bearer token every admin request must carry; required when --admin is not loopback (also --admin-token-file or $${ADMIN_TOKEN_ENV})`)
+    .option('--admin-token-file <path>', 'read the admin token from this file (a trailing newline is dropped), so ps does not show it')
+    .option('--admin-allowed-hosts <hosts>', 'comma-separated Host values the admin also answers (NAME or NAME:PORT), e.g. the name a proxy or a public --admin is reached by', hostList)
     .option('--access-log <target>', 'stdout, stderr, a file path (appended; reopened on SIGUSR1), or off', 'stdout')
     .option('--state <file>', 'persist runtime mirror overrides here, so they survive restarts (otherwise in memory only)')
     .option('--drain-timeout <seconds>', 'how long in-flight requests and shadows may finish on shutdown', positiveSeconds, 15)
@@ -51,6 +57,9 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
 Warnings are printed and the gateway starts; any error and it refuses to start (exit 1).
 Config files are watched: a change, SIGHUP or POST /reload reloads them; a config with errors is
 rejected (logged, shown in /config_dump) and the last good one keeps serving.
+The admin token comes from --admin-token or --admin-token-file (not both), else $${ADMIN_TOKEN_ENV}.
+The admin server answers only requests whose Host is a loopback name, its bound address or an
+--admin-allowed-hosts entry, and refuses cross-site or non-JSON requests that would change state.
 SIGUSR1 reopens the access log file. Ctrl-C or SIGTERM stops accepting, turns /ready to 503, lets
 in-flight requests and shadows finish (up to --drain-timeout), and exits 0.
 
@@ -61,6 +70,15 @@ ${EXIT_CODES_HELP}`,
     .action(async (opts: RunOptions) => {
       outcome.code = await run(opts, io);
     });
+}
+
+/** `--admin-allowed-hosts`: `a,b:8080,[::1]`; every entry must be a host name or HOST:PORT. */
+function hostList(value: string): string[] {
+  const hosts = value.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  for (const host of hosts) {
+    if (parseAuthority(host) === null) throw new InvalidArgumentError(`${JSON.stringify(host)} is not a host name or HOST:PORT.`);
+  }
+  return hosts;
 }
 
 /** `--workers`: a count, or `auto` for one per CPU. */
@@ -104,7 +122,12 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     say(io.stderr, `shadowgate: --admin expects HOST:PORT, got ${JSON.stringify(opts.admin)}`);
     return ExitCode.usage;
   }
-  if (opts.adminToken === undefined && !isLoopback(admin.host)) {
+  const token = resolveAdminToken({ flag: opts.adminToken, file: opts.adminTokenFile, env: process.env });
+  if (!token.ok) {
+    say(io.stderr, `shadowgate: ${token.message}`);
+    return ExitCode.usage;
+  }
+  if (token.token === null && !isLoopback(admin.host)) {
     say(io.stderr, `shadowgate: ${new AdminTokenRequiredError(admin.host).message}`);
     return ExitCode.usage;
   }
@@ -117,7 +140,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
       paths: opts.config,
       compile: { mirror, identity: proxyIdentity(opts) },
       statePath: opts.state ?? null,
-      admin: { ...admin, token: opts.adminToken ?? null },
+      admin: { ...admin, token: token.token, allowedHosts: opts.adminAllowedHosts ?? [] },
       accessLog: opts.accessLog,
       drainTimeoutMs: opts.drainTimeout * 1000,
       watch: opts.watch,

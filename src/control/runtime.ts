@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { AccessLog, type AccessLogTarget } from '../access-log/access-log.ts';
-import { AdminServer } from '../admin/server.ts';
+import { AdminServer, type AdminOptions } from '../admin/server.ts';
 import { formatDiagnostic, type CompileOptions, type ConfigDiagnostic, type MirrorOverride } from '../config/index.ts';
 import { Gateway, type GatewayOptions } from '../gateway.ts';
 import { createMetricsRegistry } from '../metrics/gateway-metrics.ts';
@@ -21,7 +21,7 @@ export interface RuntimeOptions {
   readonly statePath?: string | null;
   readonly initialOverrides?: ReadonlyMap<string, MirrorOverride>;
   /** `null` runs without an admin server. */
-  readonly admin: { readonly host: string; readonly port: number; readonly token: string | null } | null;
+  readonly admin: AdminOptions | null;
   readonly accessLog: AccessLogTarget;
   /** How long in-flight requests and shadows may take to finish on shutdown. */
   readonly drainTimeoutMs: number;

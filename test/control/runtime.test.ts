@@ -311,7 +311,7 @@ describe('runtime mirror policy', () => {
     const range = await put({ destination: { host: 'httpbin-next' }, percentage: 150, enabled: true });
     assert.equal(range.status, 400);
     assert.match(range.text(), /percentage/);
-    assert.equal((await requestVia(`${admin}/api/routes/default/nope/x/mirror`, { method: 'PUT', body: '{}' })).status, 404);
+    assert.equal((await requestVia(`${admin}/api/routes/default/nope/x/mirror`, { method: 'PUT', body: '{}', headers: { 'content-type': 'application/json' } })).status, 404);
 
     const ok = await put({ destination: { host: 'httpbin-next' }, percentage: 100, enabled: true });
     assert.equal(ok.status, 200, ok.text());
@@ -341,6 +341,7 @@ describe('runtime mirror policy', () => {
     const put = await requestVia(`${first.admin}/api/routes/default/httpbin/main/mirror`, {
       method: 'PUT',
       body: JSON.stringify({ destination: { host: 'httpbin-next', port: 80 }, percentage: 100, enabled: true }),
+      headers: { 'content-type': 'application/json' },
     });
     assert.equal(put.status, 200, put.text());
     await first.runtime.shutdown();
