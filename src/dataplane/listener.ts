@@ -36,15 +36,28 @@ function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroySoon?.();
 }
 
+/** The response a connection is busy with, kept on the socket so draining can find it. */
+const CURRENT_RESPONSE = Symbol('shadowgate.currentResponse');
+
+interface ServedSocket extends Socket {
+  [CURRENT_RESPONSE]?: ServerResponse;
+}
+
 export class BoundListener {
   config: Listener;
   readonly server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #sockets = new Set<ServedSocket>();
   #certificates: Certificates = NO_CERTIFICATES;
+  #draining = false;
 
   constructor(config: Listener, proxy: Proxy) {
     this.config = config;
-    const handler = (req: IncomingMessage, res: ServerResponse): void => proxy.handle(this.config, req, res);
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      (req.socket as ServedSocket)[CURRENT_RESPONSE] = res;
+      // Draining: answer, then close the connection, so the client takes its next request elsewhere.
+      if (this.#draining) res.setHeader('connection', 'close');
+      proxy.handle(this.config, req, res);
+    };
     const common = {
       maxHeaderSize: MAX_HEADER_BYTES,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -98,10 +111,24 @@ export class BoundListener {
     return this.#sockets.size;
   }
 
-  /** Stops accepting; idle keep-alive connections close now, busy ones after their response. */
+  /**
+   * Stops accepting; idle keep-alive connections close now, busy ones after their response, which
+   * carries `Connection: close` (HTTP/1.1 has no other way to tell a keep-alive client to stop). What
+   * is still open after `graceMs` is destroyed.
+   */
   async close(graceMs: number): Promise<void> {
+    this.#draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    for (const socket of this.#sockets) {
+      const res = socket[CURRENT_RESPONSE];
+      if (res === undefined || res.writableFinished) continue;
+      if (!res.headersSent) res.setHeader('connection', 'close');
+      // Already streaming without that header: close the connection once it has gone idle. A request
+      // the client writes in between is either read (and answered, with Connection: close) or never
+      // read at all: the unavoidable keep-alive race, which clients retry on a new connection.
+      else res.once('finish', () => setImmediate(() => this.server.closeIdleConnections()));
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);
