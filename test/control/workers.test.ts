@@ -44,6 +44,7 @@ test('two workers behave as one gateway', async (t) => {
   const put = await requestVia(`${admin}/api/routes/default/httpbin/main/mirror`, {
     method: 'PUT',
     body: JSON.stringify({ destination: { host: 'httpbin-next', port: 80 }, percentage: 100, enabled: true }),
+    headers: { 'content-type': 'application/json' },
   });
   assert.equal(put.status, 200, put.text());
   await new Promise((resolve) => setTimeout(resolve, 1000));
