@@ -46,6 +46,8 @@ export class Gateway {
   readonly #proxy: Proxy;
   #snapshot: Snapshot;
   #listeners = new Map<string, BoundListener>();
+  /** Listeners a reload removed, still finishing their requests; `close()` waits for them. */
+  readonly #retiring = new Set<BoundListener>();
   #closed = false;
 
   private constructor(snapshot: Snapshot, options: GatewayOptions) {
@@ -109,7 +111,8 @@ export class Gateway {
 
   /**
    * Swaps in a new snapshot: upstreams and new listeners are readied first, then the snapshot is swapped,
-   * then listeners the new config no longer has are closed (their in-flight requests finish).
+   * then listeners the new config no longer has stop accepting; their in-flight requests finish in the
+   * background, so a slow request on a removed listener does not hold up the next reload.
    */
   async apply(snapshot: Snapshot): Promise<void> {
     if (this.#closed) throw new Error('gateway is closed');
@@ -135,14 +138,18 @@ export class Gateway {
     }
     const retired = [...this.#listeners].filter(([name, l]) => next.get(name) !== l).map(([, l]) => l);
     this.#listeners = next;
-    await Promise.all(retired.map((l) => l.close(RETIRED_LISTENER_GRACE_MS)));
+    for (const listener of retired) {
+      this.#retiring.add(listener);
+      void listener.close(RETIRED_LISTENER_GRACE_MS).finally(() => this.#retiring.delete(listener));
+    }
   }
 
   /** Stops accepting, lets in-flight requests and shadows finish (up to `graceMs`), closes pools. */
   async close(graceMs = 15_000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const listeners = [...this.#listeners.values()];
+    // Retiring listeners are closed again: their grace shrinks to this one's.
+    const listeners = [...this.#listeners.values(), ...this.#retiring];
     this.#listeners.clear();
     await Promise.all(listeners.map((l) => l.close(graceMs)));
     await Promise.race([this.#shadows.idle(), delay(graceMs)]);

@@ -49,6 +49,7 @@ export class BoundListener {
   readonly #sockets = new Set<ServedSocket>();
   #certificates: Certificates = NO_CERTIFICATES;
   #draining = false;
+  #closed: Promise<void> | null = null;
 
   constructor(config: Listener, proxy: Proxy) {
     this.config = config;
@@ -114,9 +115,23 @@ export class BoundListener {
   /**
    * Stops accepting; idle keep-alive connections close now, busy ones after their response, which
    * carries `Connection: close` (HTTP/1.1 has no other way to tell a keep-alive client to stop). What
-   * is still open after `graceMs` is destroyed.
+   * is still open after `graceMs` is destroyed. Calling it again (a shutdown while a reload retires
+   * this listener) only brings the deadline forward.
    */
   async close(graceMs: number): Promise<void> {
+    this.#closed ??= this.#drain();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.#closed, deadline]);
+    clearTimeout(timer);
+    for (const socket of this.#sockets) socket.destroy();
+    await this.#closed;
+  }
+
+  /** Starts draining; resolves when the last connection has closed. */
+  #drain(): Promise<void> {
     this.#draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
@@ -129,14 +144,7 @@ export class BoundListener {
       // read at all: the unavoidable keep-alive race, which clients retry on a new connection.
       else res.once('finish', () => setImmediate(() => this.server.closeIdleConnections()));
     }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([closed, deadline]);
-    clearTimeout(timer);
-    for (const socket of this.#sockets) socket.destroy();
-    await closed;
+    return closed;
   }
 
   /** As Envoy picks a filter chain by `server_names`; a name nothing matches gets the first server's. */

@@ -62,7 +62,7 @@ describe('cross-site requests (CSRF)', () => {
     // Were it reloaded, this file would turn mirroring on.
     writeFileSync(file, adminTestConfig(primary.port, shadow.port, 'mirror: { host: httpbin-next, port: { number: 80 } }'));
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    const attempts = [
+    const attempts: Record<string, string>[] = [
       { origin: 'http://attacker.example', 'sec-fetch-site': 'cross-site', ...form },
       { origin: 'null', ...form },
       { 'sec-fetch-site': 'same-site', ...form },
@@ -93,7 +93,8 @@ describe('cross-site requests (CSRF)', () => {
     const { admin, url, runtime, shadow } = await startAdminRuntime(t);
     const mirrorUrl = `${admin}/api/routes/default/httpbin/main/mirror`;
     const body = JSON.stringify(MIRROR_ALL);
-    for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'text/plain;charset=UTF-8' }, {}, { 'content-type': 'application/jsonp' }]) {
+    const types: Record<string, string>[] = [{ 'content-type': 'text/plain' }, { 'content-type': 'text/plain;charset=UTF-8' }, {}, { 'content-type': 'application/jsonp' }];
+    for (const headers of types) {
       const response = await requestVia(mirrorUrl, { method: 'PUT', headers, body });
       assert.equal(refusalCode(response, 415), 'ADMIN_UNSUPPORTED_MEDIA_TYPE', JSON.stringify(headers));
     }
