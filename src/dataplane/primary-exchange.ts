@@ -217,7 +217,15 @@ export class PrimaryExchange {
     this.#stats!.retries++;
     const wait = retryBackoffMs(this.#retryNumber++, this.#init.random);
     setTimeout(() => {
-      if (!this.#done) this.#dispatch();
+      if (this.#done) return;
+      // As Envoy does, a retry looks the cluster up again: a reload in between may have replaced it
+      // and closed the pools of the endpoints it had.
+      const current = this.#init.clusters.get(this.#init.destination.cluster);
+      if (current !== undefined && current !== this.#cluster) {
+        this.#cluster = current;
+        this.#stats = upstreamCounters(this.#init.counters, current);
+      }
+      this.#dispatch();
     }, wait);
   }
 
