@@ -64,7 +64,7 @@ export function parseAuthority(text: string): Authority | null {
   return name === '' ? null : { name, port };
 }
 
-/** Compares bearer credentials in constant time, whatever their lengths. */
+/** Credentials are compared as digests: equal lengths, so the comparison time says nothing about the token. */
 function tokenDigest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
@@ -107,12 +107,10 @@ export class AdminRequestGuard {
   check(req: IncomingMessage): AdminRefusal | null {
     const host = req.headers.host;
     if (host === undefined || !this.#hostAllowed(host)) return refusal('ADMIN_HOST_NOT_ALLOWED');
-    const method = req.method ?? 'GET';
-    if (!SAFE_METHODS.has(method)) {
-      if (isCrossSite(req, host)) return refusal('ADMIN_CROSS_SITE');
-    }
+    const mutating = !SAFE_METHODS.has(req.method ?? 'GET');
+    if (mutating && isCrossSite(req, host)) return refusal('ADMIN_CROSS_SITE');
     if (!this.#authorized(req)) return refusal('ADMIN_UNAUTHORIZED', { 'www-authenticate': 'Bearer' });
-    if (!SAFE_METHODS.has(method) && !jsonOrNoBody(req)) return refusal('ADMIN_UNSUPPORTED_MEDIA_TYPE');
+    if (mutating && !jsonOrNoBody(req)) return refusal('ADMIN_UNSUPPORTED_MEDIA_TYPE');
     return null;
   }
 
@@ -163,10 +161,15 @@ function isCrossSite(req: IncomingMessage, host: string): boolean {
   return !sameOrigin(origin, host);
 }
 
-/** The admin serves plain HTTP, so its own origin is `http://` + the Host it was reached by. */
+/**
+ * Same origin: the Origin names the host (and port) the request was sent to. The scheme may be http or
+ * https, since a TLS-terminating proxy in front of the admin is reached by https with the same Host.
+ */
 function sameOrigin(origin: string, host: string): boolean {
   try {
-    return new URL(origin).origin === new URL(`http://${host}`).origin;
+    const given = new URL(origin);
+    if (given.protocol !== 'http:' && given.protocol !== 'https:') return false;
+    return given.host === new URL(`${given.protocol}//${host}`).host;
   } catch {
     return false;
   }

@@ -72,13 +72,14 @@ ${EXIT_CODES_HELP}`,
     });
 }
 
-/** `--admin-allowed-hosts`: `a,b:8080,[::1]`; every entry must be a host name or HOST:PORT. */
-function hostList(value: string): string[] {
+/** `--admin-allowed-hosts`: `a,b:8080,[fd00::1]:15000`; every entry must be a host name or HOST:PORT. */
+function hostList(value: string, previous: string[] = []): string[] {
   const hosts = value.split(',').map((h) => h.trim()).filter((h) => h !== '');
   for (const host of hosts) {
     if (parseAuthority(host) === null) throw new InvalidArgumentError(`${JSON.stringify(host)} is not a host name or HOST:PORT.`);
   }
-  return hosts;
+  // Repeatable: each use adds to the list.
+  return [...previous, ...hosts];
 }
 
 /** `--workers`: a count, or `auto` for one per CPU. */
