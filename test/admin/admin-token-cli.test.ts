@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
+import { resolveAdminToken } from '../../src/cli/admin-token.ts';
+import { runCli as runCliInProcess } from '../../src/cli/program.ts';
 import { makeTempDir, requestVia, runCli, waitFor, writeConfig, type CliResult } from '../support/index.ts';
 import { validConfig } from '../cli/fixtures.ts';
 
@@ -73,12 +76,15 @@ describe('admin token sources', () => {
     });
   });
 
-  test('--admin-token still works and wins over the environment', async () => {
-    await whileRunning(['--admin-token', 'from-the-flag-22'], { SHADOWGATE_ADMIN_TOKEN: 'from-the-env' }, async (admin) => {
-      await assertTokenRequired(admin, 'from-the-flag-22');
-      const env = await requestVia(`${admin}/config_dump`, { headers: { authorization: 'Bearer from-the-env' } });
-      assert.equal(env.status, 401);
-    });
+  test('--admin-token still works; a flag wins over the environment', () => {
+    const env = { SHADOWGATE_ADMIN_TOKEN: 'from-the-env' };
+    assert.deepEqual(resolveAdminToken({ flag: 'from-the-flag', env }), { ok: true, token: 'from-the-flag' });
+    const tokenFile = join(makeTempDir('shadowgate-token-'), 'token');
+    writeFileSync(tokenFile, 'from-the-file\r\n');
+    assert.deepEqual(resolveAdminToken({ file: tokenFile, env }), { ok: true, token: 'from-the-file' });
+    assert.deepEqual(resolveAdminToken({ env }), { ok: true, token: 'from-the-env' });
+    assert.deepEqual(resolveAdminToken({ env: { SHADOWGATE_ADMIN_TOKEN: '' } }), { ok: true, token: null }, 'empty is unset');
+    assert.deepEqual(resolveAdminToken({ env: {} }), { ok: true, token: null });
   });
 
   test('a missing, empty or multi-line token file, or both flags, is a usage error (exit 2) with a clear message', async () => {
@@ -97,18 +103,33 @@ describe('admin token sources', () => {
       [['--admin-token', ''], /--admin-token is empty/],
       [['--admin-allowed-hosts', 'ok.example,http://bad/'], /"http:\/\/bad\/" is not a host name or HOST:PORT/],
     ];
+    // In this process: each case ends before anything is bound, so no child is needed.
     for (const [args, message] of cases) {
-      const result = await runCli(['run', '-c', file, ...QUIET, ...args], { env: NO_ENV_TOKEN });
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
-      assert.match(result.stderr, message);
-      assert.doesNotMatch(result.stdout, /shadowgate ready/);
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const code = await runCliInProcess(['run', '-c', file, ...QUIET, ...args], { stdout, stderr });
+      const [out, err] = [stdout.read()?.toString() ?? '', stderr.read()?.toString() ?? ''];
+      assert.equal(code, 2, `${args.join(' ')}: ${out}${err}`);
+      assert.match(err, message);
+      assert.doesNotMatch(out, /shadowgate ready/);
     }
+    // And once end to end, as a script would see it.
+    const result = await runCli(['run', '-c', file, ...QUIET, '--admin-token-file', empty], { env: NO_ENV_TOKEN });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--admin-token-file ".*empty" is empty/);
   });
 
   test('a non-loopback admin address without any token is refused (exit 2)', async () => {
     const { file } = writeConfig(validConfig());
-    const result = await runCli(['run', '-c', file, '--admin', '0.0.0.0:0', '--access-log', 'off'], { env: NO_ENV_TOKEN });
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /reachable beyond loopback: start it with --admin-token, --admin-token-file or \$SHADOWGATE_ADMIN_TOKEN/);
+    const stderr = new PassThrough();
+    const saved = process.env.SHADOWGATE_ADMIN_TOKEN;
+    delete process.env.SHADOWGATE_ADMIN_TOKEN;
+    try {
+      const code = await runCliInProcess(['run', '-c', file, '--admin', '0.0.0.0:0', '--access-log', 'off'], { stdout: new PassThrough(), stderr });
+      assert.equal(code, 2);
+    } finally {
+      if (saved !== undefined) process.env.SHADOWGATE_ADMIN_TOKEN = saved;
+    }
+    assert.match(String(stderr.read()), /reachable beyond loopback: start it with --admin-token, --admin-token-file or \$SHADOWGATE_ADMIN_TOKEN/);
   });
 });
