@@ -13,7 +13,7 @@ import { validConfig } from '../cli/fixtures.ts';
 import { startSteadyLoad } from './steady-load.ts';
 
 const CLIENTS = 20;
-const DRAIN_TIMEOUT_S = 8;
+const DRAIN_TIMEOUT_S = 20;
 /** Each request waits this long at the backend, so some are always in flight. */
 const BACKEND_DELAY_MS = 25;
 
