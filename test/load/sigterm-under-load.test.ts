@@ -79,4 +79,11 @@ test('SIGTERM under load: accepted requests complete, nothing in flight is reset
   // With keep-alive clients that never pause, a drain that waits for them to leave would run to the
   // deadline; the gateway asks them to go (Connection: close), so it stops long before.
   assert.ok(stoppedAfterMs < (DRAIN_TIMEOUT_S * 1000) / 2, `stopped ${Math.round(stoppedAfterMs)} ms after SIGTERM`);
+  const byKind = new Map<string, number>();
+  for (const o of failed) byKind.set(o.error!, (byKind.get(o.error!) ?? 0) + 1);
+  const kinds = [...byKind].map(([kind, n]) => `${n} ${kind}`).join(', ');
+  t.diagnostic(
+    `${answered.length} answered (${answered.filter((o) => o.before === 0 && o.after === 1).length} in flight at SIGTERM), ` +
+      `${failed.length} never accepted (${kinds}); exit ${Math.round(stoppedAfterMs)} ms after SIGTERM`,
+  );
 });
