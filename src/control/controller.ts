@@ -2,7 +2,7 @@
  * The gateway's control loop: where snapshots come from and when they change. It loads the config
  * files, compiles them with the runtime mirror overrides, and hands each good snapshot to the gateway;
  * a bad one is recorded (errors, time, counters) and the gateway keeps serving the last good config.
- * Reloads run one at a time; requests arriving meanwhile coalesce into the next one.
+ * Reloads run one at a time; requests arriving while one waits its turn coalesce into it.
  */
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import {
@@ -61,6 +61,8 @@ export class GatewayController {
   #rejected: RejectedConfig | null = null;
   #reloads = { success: 0, failure: 0 };
   #queue: Promise<unknown> = Promise.resolve();
+  /** A reload queued behind other work that has not started yet; later reloads join it. */
+  #waitingReload: Promise<ReloadResult> | null = null;
   #watchers: FSWatcher[] = [];
   #watchTimer: NodeJS.Timeout | null = null;
 
@@ -112,12 +114,20 @@ export class GatewayController {
     return this.#overrides.persistent;
   }
 
-  /** Re-reads the config files and applies them if they compile. */
+  /**
+   * Re-reads the config files and applies them if they compile. A reload asked for while another is
+   * waiting its turn joins that one (it has not read the files yet), so a burst of file events and
+   * POST /reload calls costs one compile, not one each.
+   */
   reload(trigger: ReloadTrigger): Promise<ReloadResult> {
-    return this.#serialized(async () => {
+    if (this.#waitingReload !== null) return this.#waitingReload;
+    const reload = this.#serialized(async () => {
+      this.#waitingReload = null;
       const built = await this.#build();
       return this.#adopt(built, trigger);
     });
+    this.#waitingReload = reload;
+    return reload;
   }
 
   /** Re-reads the config files with a whole new set of overrides (a worker following its supervisor). */

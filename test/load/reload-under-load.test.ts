@@ -129,3 +129,37 @@ test(`${RELOADS} reloads, valid and invalid alternating, under ${CLIENTS} keep-a
       `max ${reloadMs.at(-1)!.toFixed(1)} ms`,
   );
 });
+
+test('a burst of reloads coalesces: those asked while one waits its turn share its compile and its answer', async (t) => {
+  const a = await startEchoService({ name: 'a', maxRecorded: 10 });
+  t.after(() => a.close());
+  const file = join(makeTempDir('shadowgate-reload-burst-'), 'config.yaml');
+  writeFileSync(file, goodConfig(0, a.port, a.port, a.port));
+  const started = await GatewayRuntime.start({
+    paths: [file],
+    admin: { host: '127.0.0.1', port: 0, token: null },
+    accessLog: 'off',
+    drainTimeoutMs: 2000,
+    watch: false,
+  });
+  assert.ok(started.ok, JSON.stringify(started.diagnostics));
+  const { runtime } = started;
+  t.after(() => runtime.shutdown());
+  const { controller } = runtime;
+
+  writeFileSync(file, goodConfig(1, a.port, a.port, a.port));
+  const burst = Array.from({ length: 20 }, () => controller.reload('admin'));
+  const results = await Promise.all(burst);
+  assert.ok(results.every((r) => r === results[0]), 'one result for the whole burst');
+  assert.equal(results[0]!.ok && results[0]!.changed, true);
+  assert.deepEqual(controller.reloads, { success: 2, failure: 0 }, 'the start-up load and one reload');
+
+  // Over HTTP, a burst is answered in full, every answer naming the config now serving.
+  writeFileSync(file, goodConfig(2, a.port, a.port, a.port));
+  const admin = `http://127.0.0.1:${runtime.adminAddress!.port}`;
+  const answers = await Promise.all(Array.from({ length: 20 }, () => requestVia(`${admin}/reload`, { method: 'POST' })));
+  assert.deepEqual([...new Set(answers.map((r) => r.status))], [200]);
+  const versions = new Set(answers.map((r) => r.json<{ version: string }>().version));
+  assert.deepEqual([...versions], [controller.snapshot!.version]);
+  t.diagnostic(`20 concurrent POST /reload: ${controller.reloads.success - 2} compiles`);
+});
