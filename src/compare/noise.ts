@@ -1,0 +1,27 @@
+/**
+ * Noise cancellation, after Diffy: a second copy goes to a *baseline* (another instance of the version
+ * the primary runs). Whatever differs between primary and baseline differs for reasons that are not
+ * the new version's (timestamps, random ids, per-instance values), so the same field differing between
+ * primary and shadow is noise. Fields are compared in their generalised form (`$.items[*].id`), so a
+ * random id in every element is one noisy field, not one per index.
+ */
+import type { Difference } from './json-diff.ts';
+import { generalisePath } from './json-path.ts';
+
+export interface ClassifiedDifferences {
+  /** Differences the baseline does not share: the shadow behaves differently. */
+  readonly real: readonly Difference[];
+  /** Differences at fields where the baseline differs from the primary too. */
+  readonly noise: readonly Difference[];
+}
+
+/** Splits primary-vs-shadow differences by whether primary-vs-baseline differs at the same field. */
+export function separateNoise(shadowDifferences: readonly Difference[], baselineDifferences: readonly Difference[]): ClassifiedDifferences {
+  const noisy = new Set(baselineDifferences.map((d) => generalisePath(d.path)));
+  const real: Difference[] = [];
+  const noise: Difference[] = [];
+  for (const difference of shadowDifferences) {
+    (noisy.has(generalisePath(difference.path)) ? noise : real).push(difference);
+  }
+  return { real, noise };
+}
