@@ -8,6 +8,7 @@ import { addDemoCommand } from './demo.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
 import { newOutcome } from './outcome.ts';
+import { addReplayCommand } from './replay.ts';
 import { addRunCommand } from './run.ts';
 import { addValidateCommand } from './validate.ts';
 import { packageVersion } from './version.ts';
@@ -33,6 +34,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   addValidateCommand(program, io, outcome);
   addConfigDumpCommand(program, io, outcome);
   addDemoCommand(program, io, outcome);
+  addReplayCommand(program, io, outcome);
 
   if (argv.length === 0) {
     program.outputHelp({ error: true });
