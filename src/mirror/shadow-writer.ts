@@ -321,9 +321,9 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
       outliers.inconclusive(this.#endpoint);
       flag = 'DC';
     } else if (error instanceof ShadowResponseTooLargeError) {
-      // The shadow answered; only its size is past our bound, so it says nothing of its health.
+      // The shadow answered (a status line is all outlier detection asks); only its size is past the bound.
       counters.droppedResponseTooLarge++;
-      outliers.inconclusive(this.#endpoint);
+      outliers.succeeded(this.#endpoint);
       flag = RESPONSE_TOO_LARGE_FLAG;
     } else {
       const failure = classifyFailure(error, this.#controller !== null);
