@@ -14,40 +14,55 @@ export interface FaultServer extends TestServer {
   readonly closedEarly: number;
   /** Connections accepted. */
   readonly connections: number;
+  /** Connections open now. */
+  readonly openConnections: number;
 }
 
 interface Tally {
   count: number;
   closedEarly: number;
   connections: number;
+  open: number;
+}
+
+function tally(): Tally {
+  return { count: 0, closedEarly: 0, connections: 0, open: 0 };
+}
+
+function track(server: import('node:net').Server, counts: Tally): void {
+  server.on('connection', (socket: Socket) => {
+    counts.connections++;
+    counts.open++;
+    socket.on('close', () => counts.open--);
+  });
 }
 
 async function httpFault(handler: (req: IncomingMessage, res: ServerResponse, tally: Tally) => void): Promise<FaultServer> {
-  const tally: Tally = { count: 0, closedEarly: 0, connections: 0 };
+  const counts = tally();
   const server = createHttpServer((req, res) => {
-    tally.count++;
-    handler(req, res, tally);
+    counts.count++;
+    handler(req, res, counts);
   });
-  server.on('connection', () => tally.connections++);
+  track(server, counts);
   // A client that goes away mid-request is what these servers are for; they stay quiet about it.
   server.on('clientError', (_error, socket) => socket.destroy());
-  return finish(server, tally);
+  return finish(server, counts);
 }
 
 async function rawFault(onData: (socket: Socket, tally: Tally) => void): Promise<FaultServer> {
-  const tally: Tally = { count: 0, closedEarly: 0, connections: 0 };
+  const counts = tally();
   const server = createNetServer((socket) => {
-    tally.connections++;
     socket.on('error', () => {});
     socket.once('data', () => {
-      tally.count++;
-      onData(socket, tally);
+      counts.count++;
+      onData(socket, counts);
     });
   });
-  return finish(server, tally);
+  track(server, counts);
+  return finish(server, counts);
 }
 
-async function finish(server: import('node:net').Server, tally: Tally): Promise<FaultServer> {
+async function finish(server: import('node:net').Server, counts: Tally): Promise<FaultServer> {
   const host = '127.0.0.1';
   const { port, close } = await listenOnLoopback(server, host);
   return {
@@ -55,13 +70,16 @@ async function finish(server: import('node:net').Server, tally: Tally): Promise<
     port,
     url: `http://${host}:${port}`,
     get count() {
-      return tally.count;
+      return counts.count;
     },
     get closedEarly() {
-      return tally.closedEarly;
+      return counts.closedEarly;
     },
     get connections() {
-      return tally.connections;
+      return counts.connections;
+    },
+    get openConnections() {
+      return counts.open;
     },
     close,
   };

@@ -4,6 +4,8 @@
  * handshake, connect timeout); bytes that are not HTTP (or a response that breaks its own framing) are
  * a protocol error (Envoy's UPE); anything else after the request started is a reset.
  */
+import { errors } from 'undici';
+
 export type UpstreamFailure = 'connect' | 'reset' | 'protocol';
 
 /** Error codes that mean the connection never came up, even if undici reports them late. */
@@ -23,16 +25,19 @@ const CONNECT_ERROR_CODES = new Set([
 ]);
 
 /**
- * undici's parser errors carry llhttp's `HPE_*` code (`HPE_INVALID_CONSTANT` for a status line that is
- * not HTTP, ...); a body longer or shorter than its Content-Length is a framing error too.
+ * undici's parser errors (an `HTTPParserError`, with llhttp's `HPE_*` code when it has one: a status
+ * line that is not HTTP has none) and a body longer or shorter than its Content-Length.
  */
-function isProtocolErrorCode(code: string): boolean {
-  return code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
+function isProtocolError(error: unknown, code: unknown): boolean {
+  return (
+    error instanceof errors.HTTPParserError ||
+    (typeof code === 'string' && (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'))
+  );
 }
 
 export function classifyFailure(error: unknown, requestStarted: boolean): UpstreamFailure {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && isProtocolErrorCode(code)) return 'protocol';
+  if (isProtocolError(error, code)) return 'protocol';
   if (!requestStarted || (typeof code === 'string' && CONNECT_ERROR_CODES.has(code))) return 'connect';
   return 'reset';
 }
