@@ -1,8 +1,9 @@
 /**
  * The mirroring seam, after Envoy's ShadowWriter: the proxy hands over a copy of a request and gets
  * nothing back, no promise, no callback, no error. The copy goes through the mirror's own connection
- * pools under its own in-flight cap and timeout; its response is read and thrown away, up to a bound past
- * which the connection is closed instead; every outcome becomes a counter. Nothing here can delay, fail or alter the primary request.
+ * pools under its own in-flight cap and timeout; its response is read and thrown away, up to a bound
+ * past which the connection is closed instead; every outcome becomes a counter. Nothing here can
+ * delay, fail or alter the primary request.
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -216,13 +217,26 @@ export class ShadowTimeoutError extends Error {
  */
 export class ShadowResponseTooLargeError extends Error {
   readonly code = 'SG_SHADOW_RESPONSE_TOO_LARGE';
+  readonly maxBytes: number;
   constructor(maxBytes: number) {
     super(`shadow response exceeded ${maxBytes} bytes`);
+    this.maxBytes = maxBytes;
   }
 }
 
 /** Access-log flag of a copy abandoned for its response size; like SBO, not an Envoy flag. */
 const RESPONSE_TOO_LARGE_FLAG = 'SRO';
+
+let lastTooLarge: ShadowResponseTooLargeError | null = null;
+
+/**
+ * One error per bound, shared by every abort: a shadow that always answers too much is aborted once
+ * per copy, and a fresh Error (with its stack trace) each time was a visible part of that cost.
+ */
+function tooLarge(maxBytes: number): ShadowResponseTooLargeError {
+  if (lastTooLarge === null || lastTooLarge.maxBytes !== maxBytes) lastTooLarge = new ShadowResponseTooLargeError(maxBytes);
+  return lastTooLarge;
+}
 
 /** undici handler for one copy: reads and discards the response, counts the outcome once. */
 class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler {
@@ -284,7 +298,7 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
     // A declared length past the bound is abandoned before a byte of it is read.
     const length = headers['content-length'];
     if (typeof length === 'string' && Number(length) > this.#maxBytes) {
-      controller.abort(new ShadowResponseTooLargeError(this.#maxBytes));
+      controller.abort(tooLarge(this.#maxBytes));
     }
   }
 
@@ -292,7 +306,7 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
     // Discarded without a copy: the shadow's answer never goes anywhere; only its size is kept.
     this.#bytesOut += chunk.length;
     // Aborting destroys the socket: the shadow sees its connection close and stops sending.
-    if (this.#bytesOut > this.#maxBytes) controller.abort(new ShadowResponseTooLargeError(this.#maxBytes));
+    if (this.#bytesOut > this.#maxBytes) controller.abort(tooLarge(this.#maxBytes));
   }
 
   onResponseEnd(): void {
@@ -311,6 +325,11 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
       counters.failedTimeout++;
       outliers.failed(this.#endpoint);
       flag = 'UT';
+    } else if (error instanceof ShadowResponseTooLargeError) {
+      // The shadow answered (a status line is all outlier detection asks); only its size is past the bound.
+      counters.droppedResponseTooLarge++;
+      outliers.succeeded(this.#endpoint);
+      flag = RESPONSE_TOO_LARGE_FLAG;
     } else if (error instanceof BodyCopyOverflowError || this.#body?.errored instanceof BodyCopyOverflowError) {
       // Not an Envoy flag: Envoy buffers shadow bodies without a bound of their own.
       counters.droppedBodyTooLarge++;
@@ -320,11 +339,6 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
       counters.droppedAborted++;
       outliers.inconclusive(this.#endpoint);
       flag = 'DC';
-    } else if (error instanceof ShadowResponseTooLargeError) {
-      // The shadow answered (a status line is all outlier detection asks); only its size is past the bound.
-      counters.droppedResponseTooLarge++;
-      outliers.succeeded(this.#endpoint);
-      flag = RESPONSE_TOO_LARGE_FLAG;
     } else {
       const failure = classifyFailure(error, this.#controller !== null);
       outliers.failed(this.#endpoint);

@@ -140,6 +140,7 @@ describe('shadow faults under steady load', () => {
     const shadow = await resetMidResponseServer();
     const { counters } = await underSteadyLoad(t, shadow);
     assert.ok(counters.failedReset > 0, JSON.stringify(counters));
+    assert.equal(counters.failedProtocol, 0, 'a reset is not a protocol error');
     assert.equal(completed(counters), 0);
   });
 
