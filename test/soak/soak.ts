@@ -331,7 +331,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
     const cycleS = options.phaseS * PHASES.length;
     const firstCyclePeak = Math.max(before.rssBytes, ...samples.filter((s) => s.atS < cycleS).map((s) => s.rssBytes));
     const lastCycle = samples.filter((s) => s.atS >= cycleS * Math.max(1, Math.floor(options.durationS / cycleS) - 1));
-    const lastCyclePeak = Math.max(0, ...lastCycle.map((s) => s.rssBytes));
+    const lastCyclePeak = lastCycle.length === 0 ? firstCyclePeak : Math.max(...lastCycle.map((s) => s.rssBytes));
     if (after.rssBytes > firstCyclePeak + 64 * MiB) problems.push(`RSS after the load is ${mib(after.rssBytes - firstCyclePeak)} MiB above the first cycle's peak`);
     if (options.durationS >= 2 * cycleS && lastCyclePeak > firstCyclePeak + 64 * MiB) {
       problems.push(`the last cycle peaked ${mib(lastCyclePeak - firstCyclePeak)} MiB above the first`);
@@ -359,7 +359,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
         `peak ${mib(peakRssBytes)} MiB, after ${mib(after.rssBytes)} MiB; slope after the first phase ${rssSlopeMiBPerMin.toFixed(2)} MiB/min`,
     );
     log(`fds: before ${before.fds}, after ${after.fds}; after: ${await heapText(child.admin)}`);
-    const byPhase = PHASES.map((phase) => {
+    const byPhase = PHASES.filter((phase) => samples.some((s) => s.phase === phase && s.rps > 0)).map((phase) => {
       const during = samples.filter((s) => s.phase === phase && s.rps > 0);
       const mean = during.reduce((sum, s) => sum + s.rps, 0) / Math.max(1, during.length);
       const cpu = during.reduce((sum, s) => sum + s.cpuPercent, 0) / Math.max(1, during.length);
