@@ -12,7 +12,7 @@ import type { Gateway } from '../../src/gateway.ts';
 import { mirrorConfig, startGateway } from '../integration/harness.ts';
 import { deadPort, requestVia, resettingServer, testAgent, waitFor } from '../support/index.ts';
 import { garbageServer, silentServer, stallAfterHeadersServer } from '../support/fault-servers.ts';
-import { processUsage } from '../support/steady-load.ts';
+import { processUsage } from '../support/checked-load.ts';
 
 interface AfterHook {
   after(fn: () => unknown): void;

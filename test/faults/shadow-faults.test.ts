@@ -23,7 +23,7 @@ import {
   stallAfterHeadersServer,
   type FaultServer,
 } from '../support/fault-servers.ts';
-import { collectGarbage, processUsage, steadyLoad, steadyPrimary } from '../support/steady-load.ts';
+import { collectGarbage, processUsage, checkedLoad, steadyPrimary } from '../support/checked-load.ts';
 
 const MiB = 1024 * 1024;
 /** Seconds of load per fault: long enough for pools, ejections and timeouts to cycle a few times. */
@@ -82,7 +82,7 @@ async function underSteadyLoad(
   );
   collectGarbage();
   const before = processUsage();
-  const load = await steadyLoad({ url, host: 'httpbin', concurrency: 4, durationMs: LOAD_MS, maxRequests: 20_000, postBytes: options.postBytes });
+  const load = await checkedLoad({ url, host: 'httpbin', concurrency: 4, durationMs: LOAD_MS, maxRequests: 20_000, postBytes: options.postBytes });
   assert.equal(load.failures, 0, `primary failures: ${load.failureSamples.join('; ')}`);
   assert.ok(load.requests > 20, `some load went through (${load.requests})`);
   assert.equal(primary.count, load.requests, 'the primary saw every request once');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Gateway } from '../../src/gateway.ts';
 import { compileYaml, mirrorConfig } from '../integration/harness.ts';
-import { steadyLoad, steadyPrimary } from '../support/steady-load.ts';
+import { checkedLoad, steadyPrimary } from '../support/checked-load.ts';
 import type { ShadowPhase } from './soak.ts';
 
 interface Variant {
@@ -52,7 +52,7 @@ for (let round = 0; round < rounds; round++) {
     const gateway = await Gateway.start(snapshot);
     const url = `http://127.0.0.1:${gateway.addresses()[0]!.port}`;
     const cpu = process.cpuUsage();
-    const load = await steadyLoad({ url, host: 'httpbin', concurrency: 8, durationMs: seconds * 1000 });
+    const load = await checkedLoad({ url, host: 'httpbin', concurrency: 8, durationMs: seconds * 1000 });
     const used = process.cpuUsage(cpu);
     await gateway.close(0);
     const row = { requests: load.requests, failures: load.failures, maxLatencyMs: load.maxLatencyMs, cpuS: (used.user + used.system) / 1e6 };

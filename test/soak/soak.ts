@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLI_MAIN } from '../support/cli.ts';
 import { writeConfig } from '../support/config-files.ts';
-import { processUsage, steadyLoad, steadyPrimary, type ProcessUsage } from '../support/steady-load.ts';
+import { processUsage, checkedLoad, steadyPrimary, type ProcessUsage } from '../support/checked-load.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 export type ShadowPhase = 'healthy' | 'slow' | 'dead' | 'huge-body';
@@ -279,7 +279,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
     const started = performance.now();
     const elapsedS = () => (performance.now() - started) / 1000;
     const progress = { requests: 0, failures: 0 };
-    const load = steadyLoad({
+    const load = checkedLoad({
       url: child.url,
       host: 'primary',
       concurrency: options.concurrency,

@@ -1,8 +1,9 @@
 /**
  * Steady primary traffic for the fault suite and the soak: a fixed number of concurrent loops, each
  * sending one request after another for a bounded time, checking every answer (status 200 and the
- * exact body the primary sends for that path). Also the primary that answers it, and readings of a
- * process's resident memory and open descriptors.
+ * exact body the primary sends for that path), counted in constant memory so a 10-minute soak can
+ * run it (test/load/steady-load.ts instead records every outcome, for tests that inspect each one).
+ * Also the primary that answers it, and readings of a process's resident memory and open descriptors.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -40,7 +41,7 @@ export async function steadyPrimary(): Promise<TestServer> {
   };
 }
 
-export interface SteadyLoadOptions {
+export interface CheckedLoadOptions {
   /** The gateway's listener, `http://127.0.0.1:PORT`. */
   readonly url: string;
   /** Host header the gateway routes on. */
@@ -59,7 +60,7 @@ export interface SteadyLoadOptions {
   readonly progress?: { requests: number; failures: number };
 }
 
-export interface SteadyLoadResult {
+export interface CheckedLoadResult {
   readonly requests: number;
   readonly failures: number;
   /** The first few failures, as text, for the assertion message. */
@@ -69,7 +70,7 @@ export interface SteadyLoadResult {
 }
 
 /** Runs the loops until the time (or request bound) is up; never rejects, failures are counted. */
-export async function steadyLoad(options: SteadyLoadOptions): Promise<SteadyLoadResult> {
+export async function checkedLoad(options: CheckedLoadOptions): Promise<CheckedLoadResult> {
   const agent = new Agent({ connections: options.concurrency, keepAliveTimeout: 10_000 });
   const deadline = performance.now() + options.durationMs;
   const maxRequests = options.maxRequests ?? Number.POSITIVE_INFINITY;
