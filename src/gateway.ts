@@ -61,6 +61,7 @@ export class Gateway {
       clusters: this.#mirror,
       counters: this.counters,
       maxInFlight: () => this.#snapshot.mirror.maxInFlight,
+      maxResponseBytes: () => this.#snapshot.mirror.maxResponseBytes,
       outlier: options.mirrorOutlier,
     });
     this.#proxy = new Proxy({

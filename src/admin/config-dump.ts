@@ -70,6 +70,7 @@ export function renderConfigDump(snapshot: Snapshot, meta: ConfigDumpMeta): Conf
             max_body_bytes: snapshot.mirror.maxBodyBytes,
             default_timeout: envoyDuration(snapshot.mirror.defaultTimeoutMs),
             max_in_flight: snapshot.mirror.maxInFlight,
+            max_response_bytes: snapshot.mirror.maxResponseBytes,
           },
           proxy: { retry_buffer_bytes: snapshot.proxy.retryBufferBytes },
         },

@@ -20,6 +20,7 @@ export interface RunOptions {
   readonly mirrorMaxBodyBytes?: number;
   readonly mirrorTimeout?: number;
   readonly mirrorMaxInFlight?: number;
+  readonly mirrorMaxResponseBytes?: number;
   readonly admin: string;
   readonly adminToken?: string;
   readonly adminTokenFile?: string;
@@ -49,7 +50,8 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .option('--workers <n|auto>', 'serve from N worker processes sharing the listeners (auto: one per CPU); 0 serves in this process', workerCount, 0)
     .option('--mirror-max-body-bytes <n>', 'buffer bound of each shadow\'s request-body copy; a copy that outgrows it is abandoned', nonNegativeInteger)
     .option('--mirror-timeout <ms>', 'shadow request timeout when the route sets none', nonNegativeInteger)
-    .option('--mirror-max-in-flight <n>', 'shadows in flight per mirror cluster; past it copies are dropped', nonNegativeInteger);
+    .option('--mirror-max-in-flight <n>', 'shadows in flight per mirror cluster; past it copies are dropped', nonNegativeInteger)
+    .option('--mirror-max-response-bytes <n>', 'bytes of a shadow\'s response read and discarded; past it the shadow connection is closed (default 1 MiB)', nonNegativeInteger);
   addIdentityOptions(command)
     .addHelpText(
       'after',
@@ -104,6 +106,7 @@ function mirrorSettings(opts: RunOptions) {
     ...(opts.mirrorMaxBodyBytes !== undefined && { maxBodyBytes: opts.mirrorMaxBodyBytes }),
     ...(opts.mirrorTimeout !== undefined && { defaultTimeoutMs: opts.mirrorTimeout }),
     ...(opts.mirrorMaxInFlight !== undefined && { maxInFlight: opts.mirrorMaxInFlight }),
+    ...(opts.mirrorMaxResponseBytes !== undefined && { maxResponseBytes: opts.mirrorMaxResponseBytes }),
   };
 }
 
@@ -169,7 +172,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     const snapshot = runtime.controller.snapshot!;
     const { mirror: settings } = snapshot;
     say(io.stdout, `shadowgate ready (config ${snapshot.version}, ${countsText(errors, started.diagnostics.length - errors)})`);
-    say(io.stdout, `mirror: max body buffer ${settings.maxBodyBytes} bytes, timeout ${settings.defaultTimeoutMs} ms, max in flight ${settings.maxInFlight}`);
+    say(io.stdout, `mirror: max body buffer ${settings.maxBodyBytes} bytes, timeout ${settings.defaultTimeoutMs} ms, max in flight ${settings.maxInFlight}, max response ${settings.maxResponseBytes} bytes`);
     for (const address of runtime.dataPlane.addresses()) say(io.stdout, listeningLine(address));
     if (runtime.supervisor !== null) say(io.stdout, `serving from ${opts.workers} workers (pids ${runtime.supervisor.pids().join(', ')})`);
     const adminAddress = runtime.adminAddress!;

@@ -10,6 +10,8 @@ export const LocalReplies = {
   NO_HEALTHY_UPSTREAM: { status: 503, flag: 'UH', message: 'no healthy upstream endpoint' },
   UPSTREAM_CONNECT_FAILURE: { status: 503, flag: 'UF', message: 'upstream connect error' },
   UPSTREAM_RESET: { status: 503, flag: 'UR', message: 'upstream reset before response started' },
+  // Envoy answers 502 when the upstream's bytes are not HTTP: the upstream is there but broken.
+  UPSTREAM_PROTOCOL_ERROR: { status: 502, flag: 'UPE', message: 'upstream protocol error' },
   UPSTREAM_OVERFLOW: { status: 503, flag: 'UO', message: 'upstream connection pool overflow' },
   UPSTREAM_TIMEOUT: { status: 504, flag: 'UT', message: 'upstream request timeout' },
 } as const;

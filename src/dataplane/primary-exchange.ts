@@ -1,7 +1,7 @@
 /**
  * One downstream request's trip to its primary upstream: endpoint choice, attempts and retries, the
  * route timeout, and the response streamed back with backpressure both ways. Ends exactly once, as a
- * relayed response, a local reply (503/504 with Envoy's flag), or a reset when a stream broke midway.
+ * relayed response, a local reply (502/503/504 with Envoy's flag), or a reset when a stream broke midway.
  */
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -41,6 +41,20 @@ class AttemptAbort extends Error {
   constructor(code: AttemptAbort['code']) {
     super(code);
     this.code = code;
+  }
+}
+
+/** The local reply (and so the status and flag) for a failed attempt, as Envoy's router picks it. */
+function failureReply(outcome: Exclude<AttemptOutcome, { kind: 'status' }>): LocalReplyCode {
+  switch (outcome.kind) {
+    case 'connect':
+      return 'UPSTREAM_CONNECT_FAILURE';
+    case 'reset':
+      return 'UPSTREAM_RESET';
+    case 'protocol':
+      return 'UPSTREAM_PROTOCOL_ERROR';
+    case 'per-try-timeout':
+      return 'UPSTREAM_TIMEOUT';
   }
 }
 
@@ -182,30 +196,29 @@ export class PrimaryExchange {
   }
 
   /** @internal the attempt failed before or after its response started. */
-  attemptFailed(attempt: Attempt, outcome: AttemptOutcome | null, error: unknown): void {
-    if (this.#done) return;
+  attemptFailed(attempt: Attempt, outcome: Exclude<AttemptOutcome, { kind: 'status' }> | null, error: unknown): void {
+    // No outcome: the exchange aborted the attempt itself (route timeout, downstream close) and settles
+    // the request there; flagging it here would count it twice, and as a reset.
+    if (this.#done || outcome === null) return;
     const stats = this.#stats!;
-    if (outcome?.kind === 'connect') stats.connectFailures++;
-    else if (outcome?.kind === 'reset') stats.resets++;
-    else if (outcome?.kind === 'per-try-timeout') stats.timeouts++;
+    if (outcome.kind === 'connect') stats.connectFailures++;
+    else if (outcome.kind === 'reset') stats.resets++;
+    else if (outcome.kind === 'protocol') stats.protocolErrors++;
+    else if (outcome.kind === 'per-try-timeout') stats.timeouts++;
     const res = this.#init.res;
     if (res.headersSent) {
       // The response is half-relayed: only a reset tells the client it is incomplete.
-      this.#flags = outcome?.kind === 'connect' ? 'UF' : 'UR';
+      this.#flags = LocalReplies[failureReply(outcome)].flag;
       this.#finish(res.statusCode);
       res.destroy(error instanceof Error ? error : undefined);
       return;
     }
     const retry = this.#init.route.retry;
-    if (outcome !== null && retry !== null && this.#retriesLeft > 0 && isRetriable(retry, outcome) && this.#canReplay()) {
+    if (retry !== null && this.#retriesLeft > 0 && isRetriable(retry, outcome) && this.#canReplay()) {
       this.#scheduleRetry();
       return;
     }
-    if (outcome === null) return;
-    this.#localReply(
-      outcome.kind === 'connect' ? 'UPSTREAM_CONNECT_FAILURE' : outcome.kind === 'reset' ? 'UPSTREAM_RESET' : 'UPSTREAM_TIMEOUT',
-      this.#attempts > 1,
-    );
+    this.#localReply(failureReply(outcome), this.#attempts > 1);
   }
 
   #canReplay(): boolean {
@@ -372,7 +385,7 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   #fail(error: Error): void {
     this.#end();
-    let outcome: AttemptOutcome | null;
+    let outcome: Exclude<AttemptOutcome, { kind: 'status' }> | null;
     if (error instanceof AttemptAbort) {
       // Route timeouts and downstream closes are settled by the exchange itself.
       outcome = error.code === 'per-try-timeout' ? { kind: 'per-try-timeout' } : null;

@@ -57,6 +57,7 @@ export function createMetricsRegistry(source: MetricsSource, options: { processM
         { labels: { cluster: c.cluster, reason: 'connect_failure' }, value: c.connectFailures },
         { labels: { cluster: c.cluster, reason: 'timeout' }, value: c.timeouts },
         { labels: { cluster: c.cluster, reason: 'reset' }, value: c.resets },
+        { labels: { cluster: c.cluster, reason: 'protocol_error' }, value: c.protocolErrors },
         { labels: { cluster: c.cluster, reason: 'overflow' }, value: c.overflows },
       ]),
     ),
@@ -105,6 +106,7 @@ function mirrorMetrics(counters: GatewayCounters): CollectedMetric[] {
         { labels: { ...labels(c), reason: 'connect_failure' }, value: c.failedConnect },
         { labels: { ...labels(c), reason: 'reset' }, value: c.failedReset },
         { labels: { ...labels(c), reason: 'timeout' }, value: c.failedTimeout },
+        { labels: { ...labels(c), reason: 'protocol_error' }, value: c.failedProtocol },
       ]),
     ),
     new CollectedMetric(
@@ -116,6 +118,7 @@ function mirrorMetrics(counters: GatewayCounters): CollectedMetric[] {
         { labels: { ...labels(c), reason: 'no_endpoint' }, value: c.droppedNoEndpoint },
         { labels: { ...labels(c), reason: 'downstream_aborted' }, value: c.droppedAborted },
         { labels: { ...labels(c), reason: 'ejected' }, value: c.droppedEjected },
+        { labels: { ...labels(c), reason: 'response_too_large' }, value: c.droppedResponseTooLarge },
       ]),
     ),
     new CollectedMetric('mirrorInFlight', 'gauge', each((c) => [{ labels: labels(c), value: c.inFlight }])),

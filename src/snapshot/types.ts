@@ -210,6 +210,8 @@ export interface MirrorSettings {
   readonly defaultTimeoutMs: number;
   /** In-flight shadows per mirror cluster; past it copies are dropped, not queued. */
   readonly maxInFlight: number;
+  /** Bytes of a shadow's response body read (and discarded) before its connection is closed. */
+  readonly maxResponseBytes: number;
 }
 
 export interface ProxySettings {

@@ -57,6 +57,8 @@ export interface MirrorCounters {
   failedConnect: number;
   failedReset: number;
   failedTimeout: number;
+  /** The shadow answered bytes that are not HTTP. */
+  failedProtocol: number;
   /** Dropped before sending: over the in-flight cap. */
   droppedOverflow: number;
   /** Abandoned: the request body outgrew the copy's buffer. */
@@ -67,6 +69,8 @@ export interface MirrorCounters {
   droppedAborted: number;
   /** Dropped before sending: every endpoint is ejected by outlier detection (no connect attempt). */
   droppedEjected: number;
+  /** Abandoned: the shadow's response outgrew `maxResponseBytes`; its connection was closed. */
+  droppedResponseTooLarge: number;
   inFlight: number;
 }
 
@@ -78,6 +82,8 @@ export interface UpstreamCounters {
   connectFailures: number;
   timeouts: number;
   resets: number;
+  /** Attempts whose upstream answered bytes that are not HTTP (Envoy's UPE). */
+  protocolErrors: number;
   overflows: number;
   retries: number;
   inFlight: number;
@@ -106,8 +112,8 @@ export class GatewayCounters {
     if (counters === undefined) {
       counters = {
         routeId, cluster, sampled: 0, sent: 0, completed: byStatusClass(), failedConnect: 0, failedReset: 0,
-        failedTimeout: 0, droppedOverflow: 0, droppedBodyTooLarge: 0, droppedNoEndpoint: 0, droppedAborted: 0,
-        droppedEjected: 0, inFlight: 0,
+        failedTimeout: 0, failedProtocol: 0, droppedOverflow: 0, droppedBodyTooLarge: 0, droppedNoEndpoint: 0,
+        droppedAborted: 0, droppedEjected: 0, droppedResponseTooLarge: 0, inFlight: 0,
       };
       this.#mirror.set(key, counters);
     }
@@ -119,7 +125,7 @@ export class GatewayCounters {
     if (counters === undefined) {
       counters = {
         cluster, requests: 0, completed: byStatusClass(), connectFailures: 0, timeouts: 0, resets: 0,
-        overflows: 0, retries: 0, inFlight: 0, latency: new LatencyHistogram(),
+        protocolErrors: 0, overflows: 0, retries: 0, inFlight: 0, latency: new LatencyHistogram(),
       };
       this.#upstream.set(cluster, counters);
     }

@@ -735,7 +735,12 @@ describe('bootstrap', () => {
       metadata: { CONFIG_VERSION: 'v-test', LOADED_AT: META.loadedAt },
       user_agent_name: 'shadowgate',
     });
-    assert.deepEqual(dump.configs[0].shadowgate.mirror, { max_body_bytes: 8 * 1024 * 1024, default_timeout: '10s', max_in_flight: 1000 });
+    assert.deepEqual(dump.configs[0].shadowgate.mirror, {
+      max_body_bytes: 8 * 1024 * 1024,
+      default_timeout: '10s',
+      max_in_flight: 1000,
+      max_response_bytes: 1024 * 1024,
+    });
   });
 });
 

@@ -50,7 +50,7 @@ test('run serves the config, mirrors, and exits 0 on SIGTERM', async (t) => {
   let gatewayUrl: string | null = null;
   let output = '';
   let child: ChildProcess | null = null;
-  const exited = runCli(['run', '-c', file, ...QUIET, '--mirror-timeout', '2000'], {
+  const exited = runCli(['run', '-c', file, ...QUIET, '--mirror-timeout', '2000', '--mirror-max-response-bytes', '4096'], {
     onStdout(chunk, process) {
       child = process;
       output += chunk;
@@ -58,6 +58,7 @@ test('run serves the config, mirrors, and exits 0 on SIGTERM', async (t) => {
     },
   });
   const url = await waitFor(() => gatewayUrl, { timeoutMs: 15_000, description: 'run prints its listener' });
+  assert.match(output, /timeout 2000 ms, .*max response 4096 bytes/);
 
   const agent = testAgent(t);
   const res = await requestVia(`${url}/headers`, { agent, host: DEMO_HOST });

@@ -622,11 +622,17 @@ describe('the snapshot', () => {
 
   test('settings have defaults and take overrides', async () => {
     const defaults = await compile(config(SIMPLE_ROUTE));
-    assert.deepEqual(defaults.mirror, { maxBodyBytes: 8 * 1024 * 1024, defaultTimeoutMs: 10000, maxInFlight: 1000 });
+    assert.deepEqual(defaults.mirror, {
+      maxBodyBytes: 8 * 1024 * 1024,
+      defaultTimeoutMs: 10000,
+      maxInFlight: 1000,
+      maxResponseBytes: 1024 * 1024,
+    });
     assert.deepEqual(defaults.proxy, { retryBufferBytes: 1024 * 1024 });
     const tuned = await compileOk(config(SIMPLE_ROUTE), { mirror: { maxInFlight: 5 }, proxy: { retryBufferBytes: 0 } });
     assert.equal(tuned.mirror.maxInFlight, 5);
     assert.equal(tuned.mirror.maxBodyBytes, 8 * 1024 * 1024);
+    assert.equal((await compileOk(config(SIMPLE_ROUTE), { mirror: { maxResponseBytes: 10 } })).mirror.maxResponseBytes, 10);
     assert.equal(tuned.proxy.retryBufferBytes, 0);
     const bad = await compileYaml(config(SIMPLE_ROUTE), { mirror: { maxInFlight: -1 } });
     assert.equal(bad.snapshot, null);

@@ -61,6 +61,12 @@ describe('retry conditions', () => {
     assert.equal(isRetriable(policy(['gateway-error']), { kind: 'status', status: 502 }), true);
     assert.equal(isRetriable(policy(['retriable-4xx']), { kind: 'status', status: 409 }), true);
   });
+  test('a protocol error (502 UPE) is retried as a reset: by reset, 5xx and gateway-error, not by Istio\'s default', () => {
+    assert.equal(isRetriable(policy(['reset']), { kind: 'protocol' }), true);
+    assert.equal(isRetriable(policy(['5xx']), { kind: 'protocol' }), true);
+    assert.equal(isRetriable(policy(['gateway-error']), { kind: 'protocol' }), true);
+    assert.equal(isRetriable(policy(['connect-failure', 'retriable-status-codes'], [503]), { kind: 'protocol' }), false);
+  });
   test('back-off is bounded by 25 ms doubling up to 250 ms', () => {
     assert.equal(retryBackoffMs(0, () => 0.999), 24);
     assert.equal(retryBackoffMs(10, () => 0.999), 249);

@@ -253,7 +253,12 @@ export interface ShadowgateBootstrap {
   readonly last_rejected: { readonly at: string; readonly errors: readonly RejectedConfigError[] } | null;
   /** Route ids whose mirrors come from a runtime override, sorted. */
   readonly overrides: readonly string[];
-  readonly mirror: { readonly max_body_bytes: number; readonly default_timeout: string; readonly max_in_flight: number };
+  readonly mirror: {
+    readonly max_body_bytes: number;
+    readonly default_timeout: string;
+    readonly max_in_flight: number;
+    readonly max_response_bytes: number;
+  };
   readonly proxy: { readonly retry_buffer_bytes: number };
 }
 

@@ -27,6 +27,7 @@ export const DEFAULT_MIRROR_SETTINGS: MirrorSettings = {
   maxBodyBytes: 8 * 1024 * 1024,
   defaultTimeoutMs: 10_000,
   maxInFlight: 1000,
+  maxResponseBytes: 1024 * 1024,
 };
 
 export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
