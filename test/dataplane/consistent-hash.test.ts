@@ -52,7 +52,7 @@ for (const [name, build] of [
       for (const [label, count] of counts) assert.ok(count > 600 && count < 1400, `${label} got ${count} of 4000`);
     });
 
-    test('removing one endpoint moves only the keys it had', () => {
+    test('removing one endpoint moves few keys of the others (under 10%)', () => {
       const all = endpoints(5);
       const before = build(all);
       const after = build(all.slice(0, 4));
@@ -63,7 +63,7 @@ for (const [name, build] of [
         const b = after.pick(key)!;
         if (a.label !== all[4]!.label && a.label !== b.label) moved++;
       }
-      // Maglev allows a little disruption beyond the removed endpoint's share; a ring none.
+      // Both rebuild over the survivors: Maglev refills some slots, the ring gives each survivor more points.
       assert.ok(moved < 200, `${moved} keys of surviving endpoints moved`);
     });
 
