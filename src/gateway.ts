@@ -56,7 +56,8 @@ export class Gateway {
     this.#snapshot = snapshot;
     this.#primary = new UpstreamClusters({ random, dnsRefreshMs: options.dnsRefreshMs });
     // Shadows get pools of their own: a slow or dead shadow can never hold a primary connection.
-    this.#mirror = new UpstreamClusters({ random, dnsRefreshMs: options.dnsRefreshMs });
+    // Their outlier detection is the shadow writer's own, not the DestinationRule's.
+    this.#mirror = new UpstreamClusters({ random, dnsRefreshMs: options.dnsRefreshMs, outlierDetection: false });
     this.#shadows = new ShadowWriter({
       clusters: this.#mirror,
       counters: this.counters,

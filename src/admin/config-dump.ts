@@ -54,7 +54,7 @@ export function renderConfigDump(snapshot: Snapshot, meta: ConfigDumpMeta): Conf
     const port = boundPort(listener, meta.listenerPorts);
     return { listener, port, routeConfig: routeConfigName(listener, port) };
   });
-  const routeContext = { overrides: new Set(overrides) };
+  const routeContext = { overrides: new Set(overrides), clusters: snapshot.clusters };
   return {
     configs: [
       {

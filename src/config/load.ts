@@ -8,6 +8,7 @@ import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node 
 import type { ConfigDiagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
 import { closestName } from './schema/field-check.ts';
 import {
+  CORE_KINDS,
   ISTIO_API_VERSIONS,
   nodeLocator,
   RESOURCE_KINDS,
@@ -149,7 +150,8 @@ function toResource(
   const name = typeof meta['name'] === 'string' ? meta['name'] : '';
   const namespace = typeof meta['namespace'] === 'string' && meta['namespace'] !== '' ? meta['namespace'] : 'default';
   const identity = { kind, metadata: { name, namespace }, source };
-  if (!(RESOURCE_KINDS as readonly string[]).includes(kind) || !(ISTIO_API_VERSIONS as readonly string[]).includes(apiVersion)) {
+  const core = CORE_KINDS[kind] === apiVersion;
+  if (!core && (!(RESOURCE_KINDS as readonly string[]).includes(kind) || !(ISTIO_API_VERSIONS as readonly string[]).includes(apiVersion))) {
     diagnostics.push(
       resourceDiagnostic('warning', 'UNSUPPORTED_KIND', identity, ['kind'], `${apiVersion} ${kind} is not read by shadowgate; skipped`),
     );
@@ -158,6 +160,13 @@ function toResource(
   if (name === '') {
     diagnostics.push(resourceDiagnostic('error', 'INVALID_RESOURCE', identity, ['metadata', 'name'], 'metadata.name must be a non-empty string'));
     return null;
+  }
+  if (core) {
+    // A core kind has no spec: its top-level fields (a Secret's type, data, stringData) stand in for one.
+    const { apiVersion: _a, kind: _k, metadata: _m, ...fields } = value;
+    const locate = source.locate;
+    const coreSource: ResourceSource = { file, docIndex, locate: (p) => locate(p[0] === 'spec' ? p.slice(1) : p) };
+    return { apiVersion, kind: kind as ResourceKind, metadata: { name, namespace, annotations: {} }, spec: fields, source: coreSource };
   }
   // kubectl's strict field validation rejects a top-level typo (`sepc:`); so does shadowgate.
   let unknownKey = false;

@@ -10,7 +10,7 @@ import {
   type Severity,
 } from './diagnostics.ts';
 
-export const RESOURCE_KINDS = ['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry'] as const;
+export const RESOURCE_KINDS = ['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Secret'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 export const ISTIO_API_VERSIONS = [
@@ -18,6 +18,9 @@ export const ISTIO_API_VERSIONS = [
   'networking.istio.io/v1beta1',
   'networking.istio.io/v1',
 ] as const;
+
+/** Kubernetes core kinds read from the config files (for `credentialName`), with their apiVersion. */
+export const CORE_KINDS: Readonly<Record<string, string>> = { Secret: 'v1' };
 
 /** A 1-based line and column. */
 export interface Position {

@@ -3,7 +3,7 @@
  * route timeout, and the response streamed back with backpressure both ways. Ends exactly once, as a
  * relayed response, a local reply (502/503/504 with Envoy's flag), or a reset when a stream broke midway.
  */
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Route, WeightedCluster } from '../snapshot/types.ts';
 import type { DownstreamCounters, GatewayCounters, UpstreamCounters } from '../stats/counters.ts';
@@ -34,6 +34,10 @@ export interface PrimaryExchangeInit {
   /** `performance.now()` and `Date.now()` when the request arrived. */
   readonly startMark: number;
   readonly startTime: number;
+  /** The request's consistent-hash key for the destination cluster (`null`: none, or not a hash cluster). */
+  readonly hash: bigint | null;
+  /** A `Set-Cookie` the hash policy generated, for the response. */
+  readonly setCookie: string | null;
 }
 
 class AttemptAbort extends Error {
@@ -82,6 +86,9 @@ export class PrimaryExchange {
   #endpoint = '';
   #bytesOut = 0;
   #flags = '';
+  /** A retry is scheduled and holds one of the cluster's `maxRetries` slots until its attempt ends. */
+  #pendingRetrySlot = false;
+  #retryOverflowed = false;
 
   constructor(init: PrimaryExchangeInit) {
     this.#init = init;
@@ -110,7 +117,7 @@ export class PrimaryExchange {
 
   #dispatch(): void {
     const cluster = this.#cluster!;
-    const endpoint = cluster.pick();
+    const endpoint = cluster.pick(this.#init.hash);
     if (endpoint === null) {
       this.#localReply('NO_HEALTHY_UPSTREAM');
       return;
@@ -125,6 +132,8 @@ export class PrimaryExchange {
       }
     }
     const attempt = new Attempt(this, cluster, endpoint);
+    attempt.holdsRetrySlot = this.#pendingRetrySlot;
+    this.#pendingRetrySlot = false;
     this.#attempt = attempt;
     this.#attempts++;
     this.#endpoint = endpoint.label;
@@ -159,14 +168,18 @@ export class PrimaryExchange {
     attempt.cluster.inFlight--;
     attempt.endpoint.inFlight--;
     this.#stats!.inFlight--;
+    releaseRetrySlot(attempt);
     if (this.#attempt === attempt) this.#attempt = null;
   }
 
   /** @internal response headers arrived; returns false when the attempt is to be retried instead. */
   responseStarted(attempt: Attempt, status: number, headers: Record<string, string | string[] | undefined>): boolean {
     if (this.#done) return false;
+    // The retry this attempt was has its outcome: its slot is free before the next retry asks (as Envoy's resetRetry).
+    releaseRetrySlot(attempt);
+    if (attempt.cluster.responded(attempt.endpoint, status)) this.#stats!.ejections++;
     const retry = this.#init.route.retry;
-    if (retry !== null && this.#retriesLeft > 0 && isRetriable(retry, { kind: 'status', status }) && this.#canReplay()) {
+    if (retry !== null && this.#retriesLeft > 0 && isRetriable(retry, { kind: 'status', status }) && this.#canReplay() && this.#retrySlot(attempt.cluster)) {
       this.#stats!.completed[statusClass(status)]++;
       this.#scheduleRetry();
       return false;
@@ -175,7 +188,9 @@ export class PrimaryExchange {
     body?.commit();
     this.#stats!.completed[statusClass(status)]++;
     // The route timer keeps running: Envoy's route timeout covers the whole response, body included.
-    res.writeHead(status, downstreamResponseHeaders(headers, route.headers, destination));
+    const out = downstreamResponseHeaders(headers, route.headers, destination);
+    if (this.#init.setCookie !== null) appendSetCookie(out, this.#init.setCookie);
+    res.writeHead(status, out);
     return true;
   }
 
@@ -205,6 +220,8 @@ export class PrimaryExchange {
     else if (outcome.kind === 'reset') stats.resets++;
     else if (outcome.kind === 'protocol') stats.protocolErrors++;
     else if (outcome.kind === 'per-try-timeout') stats.timeouts++;
+    // Envoy's outlier detection counts each local-origin failure as a 503 from the endpoint.
+    if (attempt.cluster.failed(attempt.endpoint)) stats.ejections++;
     const res = this.#init.res;
     if (res.headersSent) {
       // The response is half-relayed: only a reset tells the client it is incomplete.
@@ -214,7 +231,7 @@ export class PrimaryExchange {
       return;
     }
     const retry = this.#init.route.retry;
-    if (retry !== null && this.#retriesLeft > 0 && isRetriable(retry, outcome) && this.#canReplay()) {
+    if (retry !== null && this.#retriesLeft > 0 && isRetriable(retry, outcome) && this.#canReplay() && this.#retrySlot(attempt.cluster)) {
       this.#scheduleRetry();
       return;
     }
@@ -223,6 +240,21 @@ export class PrimaryExchange {
 
   #canReplay(): boolean {
     return this.#init.body === null || this.#init.body.replayable;
+  }
+
+  /**
+   * Takes one of the cluster's `maxRetries` slots for a retry (Envoy's retry circuit breaker); when
+   * none is free the retry is not attempted, counted, and the request is flagged UO.
+   */
+  #retrySlot(cluster: UpstreamCluster): boolean {
+    if (cluster.retriesInFlight >= cluster.definition.connectionPool.maxRetries) {
+      this.#stats!.retryOverflows++;
+      this.#retryOverflowed = true;
+      return false;
+    }
+    cluster.retriesInFlight++;
+    this.#pendingRetrySlot = true;
+    return true;
   }
 
   #scheduleRetry(): void {
@@ -246,7 +278,10 @@ export class PrimaryExchange {
     this.#routeTimer = null;
     if (this.#done) return;
     this.#stats!.timeouts++;
-    this.#attempt?.abort(new AttemptAbort('route-timeout'));
+    const attempt = this.#attempt;
+    // Envoy reports a route timeout to outlier detection as a local-origin timeout of the endpoint.
+    if (attempt !== null && attempt.cluster.failed(attempt.endpoint)) this.#stats!.ejections++;
+    attempt?.abort(new AttemptAbort('route-timeout'));
     if (this.#init.res.headersSent) {
       this.#flags = 'UT';
       this.#finish(this.#init.res.statusCode);
@@ -280,6 +315,11 @@ export class PrimaryExchange {
   /** Counts and reports the request once; `status` 0 means the client got no status line. */
   #finish(status: number): void {
     this.#done = true;
+    if (this.#pendingRetrySlot) {
+      this.#pendingRetrySlot = false;
+      this.#cluster!.retriesInFlight--;
+    }
+    if (this.#retryOverflowed && !this.#flags.split(',').includes('UO')) this.#flags = this.#flags === '' ? 'UO' : `${this.#flags},UO`;
     if (this.#routeTimer !== null) clearTimeout(this.#routeTimer);
     this.#routeTimer = null;
     const init = this.#init;
@@ -311,12 +351,26 @@ export class PrimaryExchange {
   }
 }
 
+function releaseRetrySlot(attempt: Attempt): void {
+  if (!attempt.holdsRetrySlot) return;
+  attempt.holdsRetrySlot = false;
+  attempt.cluster.retriesInFlight--;
+}
+
+/** Adds a generated hash-policy cookie next to any the upstream set. */
+function appendSetCookie(headers: OutgoingHttpHeaders, cookie: string): void {
+  const existing = headers['set-cookie'];
+  headers['set-cookie'] = existing === undefined ? [cookie] : [...(Array.isArray(existing) ? existing : [String(existing)]), cookie];
+}
+
 /** undici handler for one attempt; late callbacks of a superseded attempt are ignored. */
 class Attempt implements Dispatcher.DispatchHandler {
   readonly exchange: PrimaryExchange;
   readonly cluster: UpstreamCluster;
   readonly endpoint: UpstreamEndpoint;
   readonly startMark = performance.now();
+  /** This attempt is a retry and holds a `maxRetries` slot until it ends. */
+  holdsRetrySlot = false;
   #controller: Dispatcher.DispatchController | null = null;
   #pendingAbort: AttemptAbort | null = null;
   #timer: NodeJS.Timeout | null = null;

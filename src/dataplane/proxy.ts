@@ -15,7 +15,10 @@ import { LocalReplies, type LocalReplyCode, sendLocalReply } from './local-reply
 import { PrimaryExchange } from './primary-exchange.ts';
 import { hasRequestBody, RequestBodyFanout } from './request-body.ts';
 import { findVirtualHost, rewritePath, selectRoute } from './router.ts';
+import { requestHash, type RequestHash } from './upstream/hash-key.ts';
 import type { UpstreamClusters } from './upstream/upstream-clusters.ts';
+
+const NO_REQUEST_HASH: RequestHash = { hash: null, setCookie: null };
 
 export interface ProxyOptions {
   readonly snapshot: () => Snapshot;
@@ -109,6 +112,7 @@ export class Proxy {
     const body = hasRequestBody(req) ? new RequestBodyFanout(req, snapshot.proxy.retryBufferBytes) : null;
     const downstream = this.#countersFor(listener, route);
     downstream.requests++;
+    const hashing = this.#requestHash(destination, req, target.query);
     const exchange = new PrimaryExchange({
       res,
       route,
@@ -125,6 +129,8 @@ export class Proxy {
       downstream,
       startMark,
       startTime: Date.now(),
+      hash: hashing.hash,
+      setCookie: hashing.setCookie,
     });
     exchange.start();
 
@@ -135,6 +141,21 @@ export class Proxy {
         // The primary is already on its way; whatever went wrong with the copies stays with them.
       }
     }
+  }
+
+  /** The consistent-hash key of a request to a RING_HASH or MAGLEV cluster, from the request as it arrived. */
+  #requestHash(destination: WeightedCluster, req: IncomingMessage, query: string): RequestHash {
+    const key = this.#options.clusters.get(destination.cluster)?.definition.consistentHash?.key;
+    if (key === undefined) return NO_REQUEST_HASH;
+    const socket = req.socket;
+    return requestHash(key, {
+      headers: req.headers,
+      query,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+    });
   }
 
   /** Hands a copy to the shadow writer for every mirror this request's single draw selects. */

@@ -64,6 +64,12 @@ export function createMetricsRegistry(source: MetricsSource, options: { processM
     new CollectedMetric('upstreamRetries', 'counter', () =>
       [...counters.upstreams()].map((c) => ({ labels: { cluster: c.cluster }, value: c.retries })),
     ),
+    new CollectedMetric('upstreamRetryOverflows', 'counter', () =>
+      [...counters.upstreams()].map((c) => ({ labels: { cluster: c.cluster }, value: c.retryOverflows })),
+    ),
+    new CollectedMetric('upstreamEjections', 'counter', () =>
+      [...counters.upstreams()].map((c) => ({ labels: { cluster: c.cluster }, value: c.ejections })),
+    ),
     new CollectedMetric('upstreamInFlight', 'gauge', () =>
       [...counters.upstreams()].map((c) => ({ labels: { cluster: c.cluster }, value: c.inFlight })),
     ),

@@ -10,6 +10,8 @@ export const METRICS = {
   upstreamDuration: { name: 'shadowgate_upstream_request_duration_seconds', help: 'Primary upstream attempt duration', labels: ['cluster'] },
   upstreamFailures: { name: 'shadowgate_upstream_failures_total', help: 'Primary upstream attempts that failed, by reason (connect_failure, timeout, reset, protocol_error, overflow)', labels: ['cluster', 'reason'] },
   upstreamRetries: { name: 'shadowgate_upstream_retries_total', help: 'Primary upstream retries', labels: ['cluster'] },
+  upstreamRetryOverflows: { name: 'shadowgate_upstream_retry_overflows_total', help: 'Primary retries not attempted because the cluster\'s maxRetries were in flight', labels: ['cluster'] },
+  upstreamEjections: { name: 'shadowgate_upstream_ejections_total', help: 'Primary endpoints ejected by outlier detection', labels: ['cluster'] },
   upstreamInFlight: { name: 'shadowgate_upstream_requests_in_flight', help: 'Primary upstream requests in flight', labels: ['cluster'] },
   mirrorSampled: { name: 'shadowgate_mirror_sampled_total', help: 'Requests the mirror sampling picked, by route and mirror cluster', labels: ['route', 'mirror_cluster'] },
   mirrorSent: { name: 'shadowgate_mirror_sent_total', help: 'Copies handed to a shadow connection', labels: ['route', 'mirror_cluster'] },

@@ -159,14 +159,65 @@ export interface Route {
   readonly source: SourceRef;
 }
 
-export type LoadBalancerPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM';
+/** Envoy's `lb_policy`: the `simple` policies, or RING_HASH / MAGLEV for Istio's `consistentHash`. */
+export type LoadBalancerPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV';
+
+/** What a consistent-hash cluster hashes a request by (Istio `consistentHash` → Envoy's route `hash_policy`). */
+export type HashKey =
+  | { readonly kind: 'header'; /** Lower-case. */ readonly name: string }
+  /** With `ttlMs` set, a request without the cookie gets one generated (0: a session cookie). */
+  | { readonly kind: 'cookie'; readonly name: string; readonly path: string | null; readonly ttlMs: number | null }
+  | { readonly kind: 'sourceIp' }
+  | { readonly kind: 'queryParameter'; readonly name: string };
+
+export interface ConsistentHashPolicy {
+  readonly key: HashKey;
+  /** RING_HASH only: Envoy's `minimum_ring_size` (1024 when Istio sets none). */
+  readonly minimumRingSize: number | null;
+  /** MAGLEV only: a prime table size (65537 when Istio sets none). */
+  readonly tableSize: number | null;
+}
+
+/**
+ * Istio `outlierDetection` as Envoy applies it: consecutive 5xx (local-origin failures count as 5xx)
+ * and consecutive gateway errors (502/503/504 and local-origin failures) eject an endpoint for
+ * `baseEjectionMs` times the number of its ejections, never more than `maxEjectionPercent` of the
+ * cluster's endpoints at once; a returned endpoint is seen at the next `intervalMs` sweep.
+ */
+export interface OutlierDetectionPolicy {
+  /** 0 turns this detector off. */
+  readonly consecutive5xx: number;
+  /** 0 turns this detector off (Envoy's default: Istio enforces it only when set). */
+  readonly consecutiveGatewayFailure: number;
+  readonly intervalMs: number;
+  readonly baseEjectionMs: number;
+  /** Envoy's `max_ejection_time`: 300 s or the base ejection time, whichever is larger. */
+  readonly maxEjectionMs: number;
+  readonly maxEjectionPercent: number;
+  /** Envoy's `healthy_panic_threshold`: below this share of healthy endpoints, balance over all of them. */
+  readonly minHealthPercent: number;
+}
+
+/** A client certificate for `tls.mode: MUTUAL`. The PEM texts never leave the data plane. */
+export interface ClientCertificate {
+  readonly cert: string;
+  readonly key: string;
+  /** The files it was read from; `null` when it came from a Secret (`credentialName`). */
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+}
 
 export interface UpstreamTls {
+  readonly mode: 'SIMPLE' | 'MUTUAL';
   readonly sni: string;
   /** PEM text of the CA bundle, or `null` for the system store. */
   readonly ca: string | null;
   readonly caFile: string | null;
   readonly insecureSkipVerify: boolean;
+  /** MUTUAL only. */
+  readonly clientCertificate: ClientCertificate | null;
+  /** The Secret the certificate (and CA) came from, `namespace/name`; `null` for files. */
+  readonly credentialName: string | null;
 }
 
 export interface ConnectionPoolSettings {
@@ -176,6 +227,12 @@ export interface ConnectionPoolSettings {
   /** Requests allowed to wait beyond maxConnections before overflow (503, flag UO). */
   readonly maxPendingRequests: number;
   readonly idleTimeoutMs: number;
+  /** A connection is closed after this many requests; 0 for no limit (Istio's default). */
+  readonly maxRequestsPerConnection: number;
+  /** Requests in flight to the cluster (Istio `http2MaxRequests`, Envoy `max_requests`); past it 503 UO. */
+  readonly maxRequests: number;
+  /** Retries in flight to the cluster (Envoy `max_retries`); a retry past it is not attempted. */
+  readonly maxRetries: number;
 }
 
 export interface Endpoint {
@@ -197,7 +254,11 @@ export interface Cluster {
   readonly resolution: 'STATIC' | 'DNS';
   readonly endpoints: readonly Endpoint[];
   readonly loadBalancer: LoadBalancerPolicy;
+  /** Set exactly when `loadBalancer` is RING_HASH or MAGLEV. */
+  readonly consistentHash: ConsistentHashPolicy | null;
   readonly connectionPool: ConnectionPoolSettings;
+  /** `null` when no DestinationRule sets `outlierDetection` (Istio then configures none). */
+  readonly outlierDetection: OutlierDetectionPolicy | null;
   /** TLS origination, `null` for plain HTTP. */
   readonly tls: UpstreamTls | null;
   readonly source: SourceRef;

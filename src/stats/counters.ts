@@ -86,6 +86,10 @@ export interface UpstreamCounters {
   protocolErrors: number;
   overflows: number;
   retries: number;
+  /** Retries not attempted: the cluster's `maxRetries` retries were already in flight (Envoy's retry overflow). */
+  retryOverflows: number;
+  /** Endpoints outlier detection ejected. */
+  ejections: number;
   inFlight: number;
   /** Attempt start to response end. */
   readonly latency: LatencyHistogram;
@@ -125,7 +129,8 @@ export class GatewayCounters {
     if (counters === undefined) {
       counters = {
         cluster, requests: 0, completed: byStatusClass(), connectFailures: 0, timeouts: 0, resets: 0,
-        protocolErrors: 0, overflows: 0, retries: 0, inFlight: 0, latency: new LatencyHistogram(),
+        protocolErrors: 0, overflows: 0, retries: 0, retryOverflows: 0, ejections: 0, inFlight: 0,
+        latency: new LatencyHistogram(),
       };
       this.#upstream.set(cluster, counters);
     }

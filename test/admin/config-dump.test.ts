@@ -662,7 +662,9 @@ ${virtualService(`  - name: r
     assert.equal(strict.type, 'STRICT_DNS');
     assert.equal(strict.lb_policy, 'LEAST_REQUEST');
     assert.equal(strict.connect_timeout, '0.250s');
-    assert.deepEqual(strict.circuit_breakers, { thresholds: [{ max_connections: 10, max_pending_requests: 5 }] });
+    assert.deepEqual(strict.circuit_breakers, {
+      thresholds: [{ max_connections: 10, max_pending_requests: 5, max_requests: 4294967295, max_retries: 4294967295 }],
+    });
     assert.deepEqual(strict.common_http_protocol_options, { idle_timeout: '30s' });
     assert.deepEqual(
       strict.load_assignment.endpoints[0]?.lb_endpoints.map((e) => e.endpoint.address.socket_address),
@@ -677,18 +679,101 @@ ${virtualService(`  - name: r
       },
     });
     const lax = clusterNamed(dump, 'outbound|443|lax|api.example.com');
-    // The subset inherits the CA and SNI and adds insecureSkipVerify.
+    // The subset's tls replaces the rule's whole tls section, as Istio merges: no CA, SNI from the host.
     assert.deepEqual(lax.transport_socket?.typed_config.common_tls_context.validation_context, {
-      trusted_ca: { filename: path.join(dir, 'ca.pem') },
+      system_root_certs: {},
       trust_chain_verification: 'ACCEPT_UNTRUSTED',
     });
-    assert.equal(lax.transport_socket?.typed_config.sni, 'sni.example.com');
+    assert.equal(lax.transport_socket?.typed_config.sni, 'api.example.com');
     assert.equal(lax.metadata.filter_metadata.istio.subset, 'lax');
     assert.equal(lax.metadata.filter_metadata.shadowgate.protocol, 'HTTPS');
     // An HTTPS port without a DestinationRule originates TLS against the system trust store.
     const system = clusterNamed(dump, 'outbound|443||public.example.com');
     assert.deepEqual(system.transport_socket?.typed_config.common_tls_context.validation_context, { system_root_certs: {} });
     assert.equal(system.transport_socket?.typed_config.sni, 'public.example.com');
+  });
+
+  test('outlier detection, circuit breakers, consistent hash and MUTUAL TLS in Envoy field names; a Secret by its SDS name only', async () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const { snapshot, dir } = await compile({
+      'config.yaml': `${GATEWAY}---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: api, namespace: default }
+spec:
+  hosts: [api.example.com]
+  resolution: DNS
+  ports:
+  - { number: 443, name: https, protocol: HTTPS }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: api, namespace: default }
+spec:
+  host: api.example.com
+  trafficPolicy:
+    loadBalancer:
+      consistentHash: { httpCookie: { name: user, path: /, ttl: 30s } }
+    connectionPool:
+      http: { http2MaxRequests: 100, maxRetries: 2, maxRequestsPerConnection: 10 }
+    outlierDetection: { consecutive5xxErrors: 7, consecutiveGatewayErrors: 3, interval: 5m, baseEjectionTime: 15m, minHealthPercent: 20 }
+    tls: { mode: MUTUAL, clientCertificate: cert.pem, privateKey: key.pem, caCertificates: ca.pem }
+  subsets:
+  - name: secret
+    trafficPolicy:
+      loadBalancer: { consistentHash: { useSourceIp: true, maglev: { tableSize: 251 } } }
+      tls: { mode: MUTUAL, credentialName: api-client }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: api-client, namespace: default }
+type: kubernetes.io/tls
+data:
+  tls.crt: ${b64(CERT_PEM)}
+  tls.key: ${b64(KEY_PEM)}
+  ca.crt: ${b64(CA_PEM)}
+---
+${virtualService(`  - name: files
+    route: [{ destination: { host: api.example.com } }]
+  - name: secret
+    route: [{ destination: { host: api.example.com, subset: secret } }]
+`)}`,
+      'cert.pem': CERT_PEM,
+      'key.pem': KEY_PEM,
+      'ca.pem': CA_PEM,
+    });
+    const dump = render(snapshot);
+    assertNoPem(dump);
+    assert.ok(!JSON.stringify(dump).includes(b64(KEY_PEM).slice(0, 24)), 'no base64 Secret data either');
+    const files = clusterNamed(dump, 'outbound|443||api.example.com');
+    assert.equal(files.lb_policy, 'RING_HASH');
+    assert.deepEqual(files.ring_hash_lb_config, { minimum_ring_size: '1024' });
+    assert.deepEqual(files.circuit_breakers.thresholds, [{ max_connections: 1024, max_pending_requests: 1024, max_requests: 100, max_retries: 2 }]);
+    assert.deepEqual(files.common_http_protocol_options, { idle_timeout: '3600s', max_requests_per_connection: 10 });
+    assert.deepEqual(files.outlier_detection, {
+      consecutive_5xx: 7,
+      enforcing_consecutive_5xx: 100,
+      consecutive_gateway_failure: 3,
+      enforcing_consecutive_gateway_failure: 100,
+      enforcing_success_rate: 0,
+      interval: '300s',
+      base_ejection_time: '900s',
+      max_ejection_percent: 10,
+    });
+    assert.deepEqual(files.common_lb_config, { healthy_panic_threshold: { value: 20 } });
+    assert.deepEqual(files.transport_socket?.typed_config.common_tls_context, {
+      tls_certificates: [{ certificate_chain: { filename: path.join(dir, 'cert.pem') }, private_key: { filename: path.join(dir, 'key.pem') } }],
+      validation_context: { trusted_ca: { filename: path.join(dir, 'ca.pem') } },
+    });
+    const secret = clusterNamed(dump, 'outbound|443|secret|api.example.com');
+    assert.equal(secret.lb_policy, 'MAGLEV');
+    assert.deepEqual(secret.maglev_lb_config, { table_size: '251' });
+    assert.deepEqual(secret.transport_socket?.typed_config.common_tls_context, {
+      tls_certificate_sds_secret_configs: [{ name: 'kubernetes://api-client' }],
+      validation_context_sds_secret_config: { name: 'kubernetes://api-client-cacert' },
+    });
+    assert.deepEqual(routeNamed(dump, 'files')[0]?.route.hash_policy, [{ cookie: { name: 'user', path: '/', ttl: '30s' } }]);
+    assert.deepEqual(routeNamed(dump, 'secret')[0]?.route.hash_policy, [{ connection_properties: { source_ip: true } }]);
   });
 
   test('clusters are sorted by name', async () => {

@@ -353,7 +353,7 @@ describe('clusters', () => {
     assert.equal(v1.servicePort, 8000);
     assert.equal(v1.resolution, 'STATIC');
     assert.equal(v1.loadBalancer, 'ROUND_ROBIN');
-    assert.deepEqual(v1.connectionPool, { maxConnections: 1024, connectTimeoutMs: 10000, maxPendingRequests: 1024, idleTimeoutMs: 3600000 });
+    assert.deepEqual(v1.connectionPool, { maxConnections: 1024, connectTimeoutMs: 10000, maxPendingRequests: 1024, idleTimeoutMs: 3600000, maxRequestsPerConnection: 0, maxRequests: 4294967295, maxRetries: 4294967295 });
     assert.equal(v1.tls, null);
     assert.equal(v1.source.kind, 'ServiceEntry');
     assert.equal(v1.source.name, 'backend');
@@ -365,7 +365,7 @@ describe('clusters', () => {
     assert.deepEqual(dns.endpoints, [{ address: 'multi.example.com', port: 80, weight: 1, labels: {} }]);
   });
 
-  test('traffic policy: subset overrides field by field; HTTPS ports originate TLS unless DISABLE', async () => {
+  test('traffic policy: a subset replaces whole sections, as Istio merges; HTTPS ports originate TLS unless DISABLE', async () => {
     const yaml = `${config(`  - name: r
     route:
     - destination:
@@ -436,11 +436,20 @@ spec:
     const s = await compileOk(yaml, {}, { 'ca.pem': '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n' });
     const https = s.clusters.get('outbound|443||multi.example.com')!;
     assert.equal(https.loadBalancer, 'RANDOM');
-    assert.deepEqual(https.connectionPool, { maxConnections: 10, connectTimeoutMs: 250, maxPendingRequests: 5, idleTimeoutMs: 30000 });
-    assert.deepEqual(https.tls, { sni: 'multi.example.com', ca: null, caFile: null, insecureSkipVerify: false });
+    assert.deepEqual(https.connectionPool, { maxConnections: 10, connectTimeoutMs: 250, maxPendingRequests: 5, idleTimeoutMs: 30000, maxRequestsPerConnection: 0, maxRequests: 4294967295, maxRetries: 4294967295 });
+    assert.deepEqual(https.tls, {
+      mode: 'SIMPLE',
+      sni: 'multi.example.com',
+      ca: null,
+      caFile: null,
+      insecureSkipVerify: false,
+      clientCertificate: null,
+      credentialName: null,
+    });
     const fast = s.clusters.get('outbound|80|fast|multi.example.com')!;
     assert.equal(fast.loadBalancer, 'RANDOM');
-    assert.deepEqual(fast.connectionPool, { maxConnections: 99, connectTimeoutMs: 250, maxPendingRequests: 5, idleTimeoutMs: 30000 });
+    // The subset's connectionPool replaces the rule's whole section: what it leaves out gets the defaults.
+    assert.deepEqual(fast.connectionPool, { maxConnections: 99, connectTimeoutMs: 10000, maxPendingRequests: 1024, idleTimeoutMs: 3600000, maxRequestsPerConnection: 0, maxRequests: 4294967295, maxRetries: 4294967295 });
     assert.equal(fast.tls?.sni, 'fast.example.com');
     assert.match(fast.tls?.ca ?? '', /BEGIN CERTIFICATE/);
     assert.ok(path.isAbsolute(fast.tls?.caFile ?? ''));

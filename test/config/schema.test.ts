@@ -71,6 +71,7 @@ spec:
   trafficPolicy:
     outlierDetection:
       consecutive5xxErrors: 3
+      splitExternalLocalOriginErrors: true
     connectionPool:
       tcp:
         maxConections: 10
@@ -78,7 +79,9 @@ spec:
     const result = await compileYaml(yaml);
     const byField = new Map(result.diagnostics.map((d) => [d.field, d] as const));
     assert.equal(byField.get('spec.exportTo'), undefined, 'exported to "." in its own namespace, the default proxy namespace');
-    assert.equal(byField.get('spec.trafficPolicy.outlierDetection')?.severity, 'warning');
+    // outlierDetection is supported; a field of it shadowgate does not implement is a warning.
+    assert.equal(byField.get('spec.trafficPolicy.outlierDetection'), undefined);
+    assert.equal(byField.get('spec.trafficPolicy.outlierDetection.splitExternalLocalOriginErrors')?.severity, 'warning');
     const typo = byField.get('spec.trafficPolicy.connectionPool.tcp.maxConections');
     assert.equal(typo?.code, 'UNKNOWN_FIELD');
     assert.equal(typo?.severity, 'error');
@@ -102,8 +105,11 @@ spec:
     for (const f of ['http[].mirrorPercent', 'http[].mirror_percent', 'http[].match[].sourceLabels', 'http[].match[].port', 'http[].match[].gateways', 'http[].match[].sourceNamespace']) {
       assert.equal(vs.has(f), false, f);
     }
-    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.outlierDetection')?.status, 'ignored');
-    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.portLevelSettings')?.status, 'refused');
+    for (const f of ['trafficPolicy.outlierDetection', 'trafficPolicy.portLevelSettings', 'trafficPolicy.loadBalancer.consistentHash', 'trafficPolicy.tls.credentialName']) {
+      assert.equal(UNSUPPORTED_FIELDS.DestinationRule.has(f), false, f);
+    }
+    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.outlierDetection.splitExternalLocalOriginErrors')?.status, 'ignored');
+    assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('trafficPolicy.portLevelSettings[].tls.caCrl')?.status, 'refused');
     assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('subsets[].trafficPolicy.tunnel')?.status, 'refused');
     for (const f of ['subjectAltNames', 'addresses']) assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get(f)?.status, 'ignored', f);
     assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get('workloadSelector')?.status, 'refused');

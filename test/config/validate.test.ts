@@ -372,7 +372,7 @@ ${body}`;
     assert.match(d.message, /already defined by ServiceEntry default\/multi/);
   });
 
-  test('PASSTHROUGH load balancing, MUTUAL tls and a missing CA file are errors; LEAST_CONN is a warning', async () => {
+  test('PASSTHROUGH load balancing, ISTIO_MUTUAL, MUTUAL without a certificate and a missing CA file are errors; LEAST_CONN is a warning', async () => {
     const result = await compileYaml(
       config(SIMPLE_ROUTE) +
         destinationRule(`  host: multi.example.com
@@ -391,11 +391,20 @@ ${body}`;
     trafficPolicy:
       tls:
         mode: MUTUAL
+  - name: c
+    trafficPolicy:
+      tls:
+        mode: ISTIO_MUTUAL
 `),
     );
     expectDiagnostic(result, 'DEPRECATED_VALUE', 'spec.trafficPolicy.loadBalancer.simple', 'simple: LEAST_CONN', 'warning');
     expectDiagnostic(result, 'UNSUPPORTED_VALUE', 'spec.subsets[0].trafficPolicy.loadBalancer.simple', 'simple: PASSTHROUGH');
-    expectDiagnostic(result, 'UNSUPPORTED_VALUE', 'spec.subsets[1].trafficPolicy.tls.mode', 'mode: MUTUAL');
+    assert.equal(
+      result.diagnostics.filter((d) => d.code === 'TLS_CLIENT_CERTIFICATE' && d.field === 'spec.subsets[1].trafficPolicy.tls.mode').length,
+      2,
+      'MUTUAL without clientCertificate and privateKey',
+    );
+    expectDiagnostic(result, 'UNSUPPORTED_VALUE', 'spec.subsets[2].trafficPolicy.tls.mode', 'mode: ISTIO_MUTUAL');
     expectDiagnostic(result, 'FILE_READ', 'spec.trafficPolicy.tls.caCertificates', 'caCertificates:');
   });
 

@@ -4,7 +4,7 @@ import { createLoadBalancer } from '../../src/dataplane/upstream/load-balancer.t
 import { isRetriable, retryBackoffMs } from '../../src/dataplane/retry.ts';
 
 function endpoints(...weights: number[]) {
-  return weights.map((weight, i) => ({ id: i, weight, inFlight: 0 }));
+  return weights.map((weight, i) => ({ id: i, weight, inFlight: 0, label: `127.0.0.1:${8000 + i}` }));
 }
 
 function tally(pick: () => { id: number } | null, n: number): number[] {

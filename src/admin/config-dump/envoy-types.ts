@@ -94,10 +94,18 @@ export interface EnvoyRequestMirrorPolicy {
   readonly disable_shadow_host_suffix_append?: true;
 }
 
+/** `RouteAction.HashPolicy`, the four kinds Istio's `consistentHash` keys map to. */
+export type EnvoyHashPolicy =
+  | { readonly header: { readonly header_name: string } }
+  | { readonly cookie: { readonly name: string; readonly path?: string; readonly ttl?: string } }
+  | { readonly connection_properties: { readonly source_ip: true } }
+  | { readonly query_parameter: { readonly name: string } };
+
 export type EnvoyRouteAction = ({ readonly cluster: string } | { readonly weighted_clusters: { readonly clusters: readonly EnvoyClusterWeight[] } }) & {
   readonly prefix_rewrite?: string;
   readonly regex_rewrite?: { readonly pattern: { readonly regex: string }; readonly substitution: string };
   readonly host_rewrite_literal?: string;
+  readonly hash_policy?: readonly EnvoyHashPolicy[];
   readonly timeout: string;
   readonly retry_policy?: EnvoyRetryPolicy;
   readonly request_mirror_policies?: readonly EnvoyRequestMirrorPolicy[];
@@ -192,15 +200,40 @@ export interface EnvoyLbEndpoint {
 export interface EnvoyUpstreamTlsContext {
   readonly '@type': typeof TYPE_URLS.upstreamTlsContext;
   readonly common_tls_context: {
-    readonly validation_context: {
+    /** DestinationRule `clientCertificate` / `privateKey` (MUTUAL), by file name only. */
+    readonly tls_certificates?: readonly { readonly certificate_chain: FileDataSource; readonly private_key: FileDataSource }[];
+    /** DestinationRule `credentialName` (MUTUAL): the Secret by name, as Istio's SDS config names it. */
+    readonly tls_certificate_sds_secret_configs?: readonly { readonly name: string }[];
+    readonly validation_context?: {
       /** DestinationRule `caCertificates`; `system_root_certs` when there is none. */
       readonly trusted_ca?: FileDataSource;
       readonly system_root_certs?: Record<string, never>;
       /** DestinationRule `insecureSkipVerify: true`. */
       readonly trust_chain_verification?: 'ACCEPT_UNTRUSTED';
     };
+    /** A CA from the `credentialName` Secret (`ca.crt`, or the `<name>-cacert` Secret). */
+    readonly validation_context_sds_secret_config?: { readonly name: string };
   };
   readonly sni: string;
+}
+
+/** Envoy's `OutlierDetection` as Istio writes it (success-rate ejection off). */
+export interface EnvoyOutlierDetection {
+  readonly consecutive_5xx: number;
+  readonly enforcing_consecutive_5xx: number;
+  readonly consecutive_gateway_failure?: number;
+  readonly enforcing_consecutive_gateway_failure?: number;
+  readonly enforcing_success_rate: 0;
+  readonly interval: string;
+  readonly base_ejection_time: string;
+  readonly max_ejection_percent: number;
+}
+
+export interface EnvoyCircuitBreakerThresholds {
+  readonly max_connections: number;
+  readonly max_pending_requests: number;
+  readonly max_requests: number;
+  readonly max_retries: number;
 }
 
 export interface IstioClusterMetadata {
@@ -214,10 +247,16 @@ export interface EnvoyCluster {
   readonly name: string;
   readonly type: 'STATIC' | 'STRICT_DNS';
   readonly connect_timeout: string;
-  readonly lb_policy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM';
+  readonly lb_policy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV';
+  /** uint64 sizes, so strings in proto JSON. */
+  readonly ring_hash_lb_config?: { readonly minimum_ring_size: string };
+  readonly maglev_lb_config?: { readonly table_size: string };
   readonly dns_lookup_family?: 'ALL';
-  readonly circuit_breakers: { readonly thresholds: readonly { readonly max_connections: number; readonly max_pending_requests: number }[] };
-  readonly common_http_protocol_options: { readonly idle_timeout: string };
+  readonly circuit_breakers: { readonly thresholds: readonly EnvoyCircuitBreakerThresholds[] };
+  readonly common_http_protocol_options: { readonly idle_timeout: string; readonly max_requests_per_connection?: number };
+  readonly outlier_detection?: EnvoyOutlierDetection;
+  /** Istio sets the panic threshold from `minHealthPercent` whenever outlier detection is on. */
+  readonly common_lb_config?: { readonly healthy_panic_threshold: { readonly value: number } };
   readonly load_assignment: {
     readonly cluster_name: string;
     readonly endpoints: readonly { readonly locality: Record<string, never>; readonly lb_endpoints: readonly EnvoyLbEndpoint[] }[];

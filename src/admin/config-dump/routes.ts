@@ -4,6 +4,8 @@
  * for no timeout, and `request_mirror_policies` with MILLION fractions.
  */
 import type {
+  Cluster,
+  HashKey,
   HeaderCondition,
   HeaderOperations,
   HeaderPolicy,
@@ -16,6 +18,7 @@ import type {
 } from '../../snapshot/types.ts';
 import {
   TYPE_URLS,
+  type EnvoyHashPolicy,
   type EnvoyHeaderMatcher,
   type EnvoyHeaderMutations,
   type EnvoyHeaderValueOption,
@@ -35,6 +38,8 @@ import { envoyDuration, patternOf, re2Substitution, sourceText } from './values.
 export interface RouteRenderContext {
   /** Route ids with a runtime mirror override. */
   readonly overrides: ReadonlySet<string>;
+  /** The snapshot's clusters, for the hash policy a consistent-hash DestinationRule puts on the route. */
+  readonly clusters?: ReadonlyMap<string, Cluster>;
 }
 
 /** One listener's virtual hosts as the route configuration named `name`. */
@@ -55,7 +60,7 @@ export function renderRouteConfiguration(listener: Listener, name: string, ctx: 
 
 /** One Envoy route per `match[]` entry, or one catch-all (`prefix: "/"`) for a route without matches. */
 export function renderRoute(route: Route, ctx: RouteRenderContext): EnvoyRoute[] {
-  const action = renderAction(route);
+  const action = renderAction(route, ctx);
   const mirrors = route.mirrors ?? [];
   const metadata: EnvoyRoute['metadata'] = {
     filter_metadata: {
@@ -132,7 +137,7 @@ function stringMatcher(m: StringMatch): EnvoyStringMatcher {
 
 // ---- action -------------------------------------------------------------------------------------
 
-function renderAction(route: Route): EnvoyRouteAction {
+function renderAction(route: Route, ctx: RouteRenderContext): EnvoyRouteAction {
   const target =
     route.clusters.length === 1
       ? { cluster: route.clusters[0]!.cluster }
@@ -150,10 +155,38 @@ function renderAction(route: Route): EnvoyRouteAction {
         ? { prefix_rewrite: rewrite.uri }
         : {}),
     ...(rewrite?.authority != null ? { host_rewrite_literal: rewrite.authority } : {}),
+    ...hashPolicy(route, ctx),
     timeout: route.timeoutMs === null ? '0s' : envoyDuration(route.timeoutMs),
     ...(route.retry !== null ? { retry_policy: renderRetry(route.retry) } : {}),
     ...(route.mirrors !== null ? { request_mirror_policies: route.mirrors.map(renderMirror) } : {}),
   };
+}
+
+/**
+ * The route's `hash_policy`, from the consistent-hash DestinationRule of its destination. Istio writes
+ * it from the first destination that has one; the data plane hashes by each cluster's own key.
+ */
+function hashPolicy(route: Route, ctx: RouteRenderContext): { hash_policy?: readonly EnvoyHashPolicy[] } {
+  for (const destination of route.clusters) {
+    const key = ctx.clusters?.get(destination.cluster)?.consistentHash?.key;
+    if (key !== undefined) return { hash_policy: [renderHashKey(key)] };
+  }
+  return {};
+}
+
+function renderHashKey(key: HashKey): EnvoyHashPolicy {
+  switch (key.kind) {
+    case 'header':
+      return { header: { header_name: key.name } };
+    case 'cookie':
+      return {
+        cookie: { name: key.name, ...(key.path !== null ? { path: key.path } : {}), ...(key.ttlMs !== null ? { ttl: envoyDuration(key.ttlMs) } : {}) },
+      };
+    case 'sourceIp':
+      return { connection_properties: { source_ip: true } };
+    case 'queryParameter':
+      return { query_parameter: { name: key.name } };
+  }
 }
 
 /** Istio's retry policy shape: it always adds the previous-hosts predicate with 5 host selection attempts. */

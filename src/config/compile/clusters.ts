@@ -1,11 +1,15 @@
 /**
  * Cluster targets → `Cluster`s: the subset's endpoints of a ServiceEntry, with the DestinationRule's
- * load balancer, connection pool and TLS settings filled in with Istio's defaults.
+ * load balancer, connection pool, outlier detection and TLS settings for the cluster's port (see
+ * traffic-policy.ts for Istio's merge) filled in with Istio's defaults.
  */
 import type { Cluster, ConnectionPoolSettings, Endpoint, UpstreamTls } from '../../snapshot/types.ts';
 import type { CompileContext } from './context.ts';
 import type { ClusterTarget } from './destinations.ts';
-import type { PartialTrafficPolicy } from './services.ts';
+import { effectiveSections, type TlsSection } from './traffic-policy.ts';
+
+/** 2^32-1, what Istio writes for a circuit breaker threshold nobody set. */
+const UNLIMITED = 4_294_967_295;
 
 /** Envoy/Istio defaults for a cluster without a connection pool policy. */
 export const DEFAULT_CONNECTION_POOL: ConnectionPoolSettings = {
@@ -13,11 +17,15 @@ export const DEFAULT_CONNECTION_POOL: ConnectionPoolSettings = {
   connectTimeoutMs: 10_000,
   maxPendingRequests: 1024,
   idleTimeoutMs: 3_600_000,
+  maxRequestsPerConnection: 0,
+  maxRequests: UNLIMITED,
+  maxRetries: UNLIMITED,
 };
 
 export function buildCluster(target: ClusterTarget, ctx: CompileContext): Cluster {
   const { service, port, subset, subsetSpec } = target;
-  const policy: PartialTrafficPolicy = subsetSpec?.policy ?? target.rule?.policy ?? {};
+  const policy = effectiveSections(target.rule?.policy ?? null, subsetSpec?.policy ?? null, port.number);
+  const pool = policy.connectionPool ?? {};
   const labels = Object.entries(subsetSpec?.labels ?? {});
   // A DNS entry without endpoints resolves the host as written.
   const candidates = service.endpoints ?? [{ address: service.writtenHost, ports: {}, labels: {}, weight: 1 }];
@@ -45,26 +53,26 @@ export function buildCluster(target: ClusterTarget, ctx: CompileContext): Cluste
     protocol: port.protocol,
     resolution: service.resolution,
     endpoints,
-    loadBalancer: policy.loadBalancer ?? 'ROUND_ROBIN',
-    connectionPool: {
-      maxConnections: policy.maxConnections ?? DEFAULT_CONNECTION_POOL.maxConnections,
-      connectTimeoutMs: policy.connectTimeoutMs ?? DEFAULT_CONNECTION_POOL.connectTimeoutMs,
-      maxPendingRequests: policy.maxPendingRequests ?? DEFAULT_CONNECTION_POOL.maxPendingRequests,
-      idleTimeoutMs: policy.idleTimeoutMs ?? DEFAULT_CONNECTION_POOL.idleTimeoutMs,
-    },
-    tls: upstreamTls(policy, port.protocol, service.host),
+    loadBalancer: policy.loadBalancer?.policy ?? 'ROUND_ROBIN',
+    consistentHash: policy.loadBalancer?.consistentHash ?? null,
+    connectionPool: { ...DEFAULT_CONNECTION_POOL, ...pool },
+    outlierDetection: policy.outlierDetection ?? null,
+    tls: upstreamTls(policy.tls ?? {}, port.protocol, service.host),
     source: service.source,
   };
 }
 
-/** TLS origination: a DestinationRule's SIMPLE mode, or an HTTPS port no rule sets to DISABLE. */
-function upstreamTls(policy: PartialTrafficPolicy, protocol: string, host: string): UpstreamTls | null {
-  const originate = policy.tlsMode === 'SIMPLE' || (policy.tlsMode === undefined && protocol === 'HTTPS');
-  if (!originate) return null;
+/** TLS origination: a DestinationRule's SIMPLE or MUTUAL mode, or an HTTPS port no rule sets to DISABLE. */
+function upstreamTls(tls: TlsSection, protocol: string, host: string): UpstreamTls | null {
+  const mode = tls.mode ?? (protocol === 'HTTPS' ? 'SIMPLE' : 'DISABLE');
+  if (mode === 'DISABLE') return null;
   return {
-    sni: policy.sni ?? host,
-    ca: policy.ca?.pem ?? null,
-    caFile: policy.ca?.file ?? null,
-    insecureSkipVerify: policy.insecureSkipVerify ?? false,
+    mode,
+    sni: tls.sni ?? host,
+    ca: tls.ca?.pem ?? null,
+    caFile: tls.ca?.file ?? null,
+    insecureSkipVerify: tls.insecureSkipVerify ?? false,
+    clientCertificate: mode === 'MUTUAL' ? (tls.clientCertificate ?? null) : null,
+    credentialName: tls.credentialName ?? null,
   };
 }

@@ -23,6 +23,7 @@ export class ReferenceGaps {
   readonly #gateways = new Set<string>();
   readonly #serviceHosts: string[] = [];
   readonly #ruleHosts: string[] = [];
+  readonly #secrets = new Set<string>();
   #anyService = false;
   #anyRule = false;
 
@@ -40,6 +41,12 @@ export class ReferenceGaps {
       if (typeof spec['host'] === 'string') this.#ruleHosts.push(resolveHost(spec['host'], ns));
       else this.#anyRule = true;
     }
+    if (raw.kind === 'Secret') this.#secrets.add(`${ns}/${raw.metadata.name}`);
+  }
+
+  /** Whether a `namespace/name` Secret reference may point at a lost Secret. */
+  coversSecret(id: string): boolean {
+    return this.all || this.#secrets.has(id);
   }
 
   /** Whether a Gateway reference (as written, from `namespace`) may point at a lost Gateway. */

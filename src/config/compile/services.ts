@@ -3,12 +3,12 @@
  * with every traffic policy already checked and turned into numbers.
  */
 import { isIP } from 'node:net';
-import type { LoadBalancerPolicy, SourceRef } from '../../snapshot/types.ts';
-import { durationMs } from '../duration.ts';
+import type { SourceRef } from '../../snapshot/types.ts';
 import { hostCovers, resolveHost } from '../names.ts';
-import type { TrafficPolicySpec } from '../schema/destination-rule.ts';
 import type { ValidatedDestinationRule, ValidatedServiceEntry } from '../schema/validate.ts';
-import { type CompileContext, type Mutable, positionText, sourceRef } from './context.ts';
+import { type CompileContext, positionText, sourceRef } from './context.ts';
+import type { SecretStore } from './secrets.ts';
+import { compileTrafficPolicy, type CompiledTrafficPolicy } from './traffic-policy.ts';
 
 export interface ServicePort {
   readonly number: number;
@@ -40,31 +40,18 @@ export interface Service {
   readonly source: SourceRef;
 }
 
-/** A traffic policy with only the fields that were set, so a subset's can override field by field. */
-export interface PartialTrafficPolicy {
-  readonly loadBalancer?: LoadBalancerPolicy;
-  readonly maxConnections?: number;
-  readonly connectTimeoutMs?: number;
-  readonly maxPendingRequests?: number;
-  readonly idleTimeoutMs?: number;
-  readonly tlsMode?: 'DISABLE' | 'SIMPLE';
-  readonly sni?: string;
-  readonly ca?: { readonly file: string; readonly pem: string };
-  readonly insecureSkipVerify?: boolean;
-}
-
 export interface Subset {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** The rule's top-level policy with the subset's own policy laid over it. */
-  readonly policy: PartialTrafficPolicy;
+  /** The subset's own policy; `effectiveSections` merges it with the rule's for a port. */
+  readonly policy: CompiledTrafficPolicy | null;
   readonly index: number;
 }
 
 export interface DestinationPolicy {
   /** Resolved host; may be a `*.suffix` wildcard. */
   readonly host: string;
-  readonly policy: PartialTrafficPolicy;
+  readonly policy: CompiledTrafficPolicy | null;
   readonly subsets: ReadonlyMap<string, Subset>;
   readonly resource: ValidatedDestinationRule;
 }
@@ -80,6 +67,7 @@ export function buildServiceRegistry(
   serviceEntries: readonly ValidatedServiceEntry[],
   destinationRules: readonly ValidatedDestinationRule[],
   ctx: CompileContext,
+  secrets: SecretStore | null = null,
 ): ServiceRegistry {
   const services = new Map<string, Service>();
   for (const se of serviceEntries) {
@@ -101,7 +89,7 @@ export function buildServiceRegistry(
 
   const rules: DestinationPolicy[] = [];
   for (const dr of destinationRules) {
-    const rule = compileDestinationRule(dr, ctx);
+    const rule = compileDestinationRule(dr, ctx, secrets);
     const first = rules.find((r) => r.host === rule.host);
     if (first !== undefined) {
       ctx.warn(
@@ -210,58 +198,16 @@ function portProtocol(protocol: string | undefined, name: string | undefined): s
   return known.includes(prefix) ? prefix : 'HTTP';
 }
 
-function compileDestinationRule(dr: ValidatedDestinationRule, ctx: CompileContext): DestinationPolicy {
-  const top = compileTrafficPolicy(dr, ['spec', 'trafficPolicy'], dr.spec.trafficPolicy, ctx);
+function compileDestinationRule(dr: ValidatedDestinationRule, ctx: CompileContext, secrets: SecretStore | null): DestinationPolicy {
+  const top = compileTrafficPolicy(dr, ['spec', 'trafficPolicy'], dr.spec.trafficPolicy, ctx, secrets);
   const subsets = new Map<string, Subset>();
   (dr.spec.subsets ?? []).forEach((s, i) => {
-    const own = compileTrafficPolicy(dr, ['spec', 'subsets', i, 'trafficPolicy'], s.trafficPolicy, ctx);
+    const own = compileTrafficPolicy(dr, ['spec', 'subsets', i, 'trafficPolicy'], s.trafficPolicy, ctx, secrets);
     if (subsets.has(s.name)) {
       ctx.error('DUPLICATE_SUBSET', dr, ['spec', 'subsets', i, 'name'], `subset ${s.name} is defined twice`);
       return;
     }
-    subsets.set(s.name, { name: s.name, labels: s.labels ?? {}, policy: { ...top, ...own }, index: i });
+    subsets.set(s.name, { name: s.name, labels: s.labels ?? {}, policy: own, index: i });
   });
   return { host: resolveHost(dr.spec.host, dr.metadata.namespace), policy: top, subsets, resource: dr };
-}
-
-function compileTrafficPolicy(
-  dr: ValidatedDestinationRule,
-  at: (string | number)[],
-  spec: TrafficPolicySpec | undefined,
-  ctx: CompileContext,
-): PartialTrafficPolicy {
-  if (spec === undefined) return {};
-  const out: Mutable<PartialTrafficPolicy> = {};
-  const simple = spec.loadBalancer?.simple;
-  const lbField = [...at, 'loadBalancer', 'simple'];
-  if (simple === 'LEAST_CONN') {
-    ctx.warn('DEPRECATED_VALUE', dr, lbField, 'LEAST_CONN is deprecated; read as LEAST_REQUEST');
-    out.loadBalancer = 'LEAST_REQUEST';
-  } else if (simple === 'PASSTHROUGH') {
-    ctx.error('UNSUPPORTED_VALUE', dr, lbField, 'PASSTHROUGH load balancing is not supported by shadowgate (it needs the original destination address)');
-  } else if (simple === 'ROUND_ROBIN' || simple === 'LEAST_REQUEST' || simple === 'RANDOM') {
-    out.loadBalancer = simple;
-  }
-  const tcp = spec.connectionPool?.tcp;
-  const http = spec.connectionPool?.http;
-  if (tcp?.maxConnections !== undefined) out.maxConnections = tcp.maxConnections;
-  if (tcp?.connectTimeout !== undefined) out.connectTimeoutMs = durationMs(tcp.connectTimeout);
-  if (http?.http1MaxPendingRequests !== undefined) out.maxPendingRequests = http.http1MaxPendingRequests;
-  if (http?.idleTimeout !== undefined) out.idleTimeoutMs = durationMs(http.idleTimeout);
-
-  const tls = spec.tls;
-  if (tls !== undefined) {
-    if (tls.mode === 'MUTUAL' || tls.mode === 'ISTIO_MUTUAL') {
-      ctx.error('UNSUPPORTED_VALUE', dr, [...at, 'tls', 'mode'], `tls mode ${tls.mode} is not supported by shadowgate; use SIMPLE or DISABLE`);
-    } else if (tls.mode !== undefined) {
-      out.tlsMode = tls.mode;
-    }
-    if (tls.sni !== undefined) out.sni = tls.sni;
-    if (tls.insecureSkipVerify !== undefined) out.insecureSkipVerify = tls.insecureSkipVerify;
-    if (tls.caCertificates !== undefined) {
-      const file = ctx.readReferencedFile(dr, [...at, 'tls', 'caCertificates'], tls.caCertificates);
-      if (file !== null) out.ca = { file: file.path, pem: file.text };
-    }
-  }
-  return out;
 }

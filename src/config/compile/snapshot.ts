@@ -12,6 +12,7 @@ import {
   type ValidatedDestinationRule,
   type ValidatedGateway,
   type ValidatedResource,
+  type ValidatedSecret,
   type ValidatedServiceEntry,
   type ValidatedVirtualService,
 } from '../schema/validate.ts';
@@ -21,6 +22,7 @@ import { bindVirtualService, finishListeners, planListeners, type RoutesFor } fr
 import { DEFAULT_PROXY_IDENTITY, dependsOnGateway, scopeApplies, type ProxyIdentity } from './match-scope.ts';
 import { applyMirrorOverrides, type MirrorOverride } from './overrides.ts';
 import { compileVirtualServiceRoutes, type ClusterTargets, type CompiledRoute } from './routes.ts';
+import { SecretStore } from './secrets.ts';
 import { buildServiceRegistry, type ServiceRegistry } from './services.ts';
 
 export const DEFAULT_MIRROR_SETTINGS: MirrorSettings = {
@@ -85,11 +87,12 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const virtualServices: ValidatedVirtualService[] = ofKind('VirtualService');
   const serviceEntries: ValidatedServiceEntry[] = ofKind('ServiceEntry');
   const destinationRules: ValidatedDestinationRule[] = ofKind('DestinationRule');
+  const secrets = new SecretStore(ofKind('Secret') as ValidatedSecret[], ctx);
 
   const mirror = settings('mirror', DEFAULT_MIRROR_SETTINGS, options.mirror, ctx.diagnostics);
   const proxy = settings('proxy', DEFAULT_PROXY_SETTINGS, options.proxy, ctx.diagnostics);
 
-  const services = buildServiceRegistry(serviceEntries, destinationRules, ctx);
+  const services = buildServiceRegistry(serviceEntries, destinationRules, ctx, secrets);
   const plan = planListeners(gateways, ctx);
   const gatewayLost = options.incompleteInput === true || resources.some((r) => r.kind === 'Gateway');
   if (gateways.length === 0 && !gatewayLost) {
@@ -174,7 +177,7 @@ function routesForContext(routesByVs: ReadonlyMap<ValidatedVirtualService, reado
  * would not see is skipped with a warning.
  */
 function exportedTo(resource: ValidatedResource, namespace: string, ctx: CompileContext): boolean {
-  const exportTo = resource.kind === 'Gateway' ? undefined : resource.spec.exportTo;
+  const exportTo = resource.kind === 'Gateway' || resource.kind === 'Secret' ? undefined : resource.spec.exportTo;
   if (exportTo === undefined || exportTo.length === 0) return true;
   const ok = exportTo.some((v) => v === '*' || v === namespace || (v === '.' && resource.metadata.namespace === namespace));
   if (!ok) {

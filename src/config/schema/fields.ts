@@ -171,9 +171,9 @@ const MESSAGES = {
   TrafficPolicy: {
     loadBalancer: ok('LoadBalancerSettings'),
     connectionPool: ok('ConnectionPoolSettings'),
-    outlierDetection: ignore('OutlierDetection', 'primary endpoints are not ejected'),
+    outlierDetection: ok('OutlierDetection'),
     tls: ok('ClientTLSSettings'),
-    portLevelSettings: list(refuse('PortTrafficPolicy', 'its TLS and load-balancing settings would replace the ones shadowgate uses')),
+    portLevelSettings: list(ok('PortTrafficPolicy', 'replaces the policy\'s four sections for that port (Istio\'s merge)')),
     tunnel: refuse('TunnelSettings'),
     proxyProtocol: refuse('ProxyProtocol'),
     retryBudget: ignore('RetryBudget'),
@@ -191,7 +191,7 @@ const MESSAGES = {
   Subset: { name: ok(), labels: ok(), trafficPolicy: ok('TrafficPolicy') },
   LoadBalancerSettings: {
     simple: ok(),
-    consistentHash: ignore('ConsistentHashLB', 'the simple policy (round robin by default) is used'),
+    consistentHash: ok('ConsistentHashLB', 'ring hash (default) or Maglev on XXH64, as Envoy'),
     localityLbSetting: ignore('LocalityLoadBalancerSetting', 'shadowgate has no localities'),
     zoneAwareLbSetting: ignore('ZoneAwareLoadBalancerSetting', 'shadowgate has no localities'),
     warmupDurationSecs: ignore(),
@@ -208,7 +208,12 @@ const MESSAGES = {
   },
   RingHash: { minimumRingSize: ok() },
   MagLev: { tableSize: ok() },
-  HTTPCookie: { name: ok(), path: ok(), ttl: ok(), attributes: list(ok('HTTPCookieAttribute')) },
+  HTTPCookie: {
+    name: ok(),
+    path: ok(),
+    ttl: ok(),
+    attributes: list(ignore('HTTPCookieAttribute', 'a generated cookie gets Max-Age, Path and HttpOnly only')),
+  },
   HTTPCookieAttribute: { name: ok(), value: ok() },
   WarmupConfiguration: { duration: ok(), minimumPercent: ok(), aggression: ok() },
   ConnectionPoolSettings: { tcp: ok('TCPSettings'), http: ok('HTTPSettings') },
@@ -222,9 +227,9 @@ const MESSAGES = {
   TcpKeepalive: { probes: ok(), time: ok(), interval: ok() },
   HTTPSettings: {
     http1MaxPendingRequests: ok(),
-    http2MaxRequests: ignore(),
-    maxRequestsPerConnection: ignore(),
-    maxRetries: ignore(),
+    http2MaxRequests: ok(undefined, 'requests in flight per cluster; past it 503 UO'),
+    maxRequestsPerConnection: ok(),
+    maxRetries: ok(undefined, 'retries in flight per cluster; a retry past it is not attempted'),
     idleTimeout: ok(),
     h2UpgradePolicy: ignore(undefined, 'shadowgate speaks HTTP/1.1 upstream'),
     useClientProtocol: ignore(undefined, 'shadowgate speaks HTTP/1.1 upstream'),
@@ -234,22 +239,22 @@ const MESSAGES = {
   ConnectionKeepalive: { interval: ok(), timeout: ok() },
   OutlierDetection: {
     consecutiveErrors: ok(),
-    splitExternalLocalOriginErrors: ok(),
-    consecutiveLocalOriginFailures: ok(),
+    splitExternalLocalOriginErrors: ignore(undefined, 'local-origin failures count as 5xx answers, as when it is false'),
+    consecutiveLocalOriginFailures: ignore(undefined, 'applies with splitExternalLocalOriginErrors only'),
     consecutiveGatewayErrors: ok(),
     consecutive5xxErrors: ok(),
     interval: ok(),
     baseEjectionTime: ok(),
     maxEjectionPercent: ok(),
     minHealthPercent: ok(),
-    outlierDetectionHttpErrorCodes: ok(),
+    outlierDetectionHttpErrorCodes: ignore(undefined, 'Envoy\'s 5xx and gateway-error detectors decide'),
   },
   ClientTLSSettings: {
     mode: ok(),
-    clientCertificate: ignore(undefined, 'client certificates are only sent with mode MUTUAL, which is refused'),
-    privateKey: ignore(undefined, 'client certificates are only sent with mode MUTUAL, which is refused'),
+    clientCertificate: ok(),
+    privateKey: ok(),
     caCertificates: ok(),
-    credentialName: refuse(undefined, 'use caCertificates with a file'),
+    credentialName: ok(undefined, 'a kubernetes.io/tls or Opaque Secret in the config files, in the DestinationRule\'s namespace'),
     subjectAltNames: refuse(undefined, 'the upstream certificate would be accepted without this check'),
     sni: ok(),
     insecureSkipVerify: ok(),
@@ -283,6 +288,9 @@ const MESSAGES = {
     weight: ok(),
     serviceAccount: ignore(undefined, 'used for ISTIO_MUTUAL only'),
   },
+
+  // ---- Kubernetes core/v1 Secret, read for credentialName (its top-level fields stand in for spec) ----
+  Secret: { type: ok(), data: ok(), stringData: ok(), immutable: ok() },
 } satisfies Record<string, Record<string, FieldRule>>;
 
 /** A protobuf message name, a key of `MESSAGE_FIELDS`. */
@@ -304,6 +312,7 @@ export const SPEC_MESSAGE: Readonly<Record<ResourceKind, MessageName>> = {
   VirtualService: 'VirtualService',
   DestinationRule: 'DestinationRule',
   ServiceEntry: 'ServiceEntry',
+  Secret: 'Secret',
 };
 
 /** One row of the README table: a field path under `spec`, its status and why. */

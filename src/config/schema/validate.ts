@@ -10,6 +10,7 @@ import { resourceDiagnostic, type RawResource, type ResourceKind, type ResourceS
 import { checkFields } from './field-check.ts';
 import { destinationRuleSpec, type DestinationRuleSpec } from './destination-rule.ts';
 import { gatewaySpec, type GatewaySpec } from './gateway.ts';
+import { secretSpec, type SecretSpec } from './secret.ts';
 import { serviceEntrySpec, type ServiceEntrySpec } from './service-entry.ts';
 import { virtualServiceSpec, type VirtualServiceSpec } from './virtual-service.ts';
 
@@ -29,13 +30,20 @@ export type ValidatedGateway = Validated<'Gateway', GatewaySpec>;
 export type ValidatedVirtualService = Validated<'VirtualService', VirtualServiceSpec>;
 export type ValidatedDestinationRule = Validated<'DestinationRule', DestinationRuleSpec>;
 export type ValidatedServiceEntry = Validated<'ServiceEntry', ServiceEntrySpec>;
-export type ValidatedResource = ValidatedGateway | ValidatedVirtualService | ValidatedDestinationRule | ValidatedServiceEntry;
+export type ValidatedSecret = Validated<'Secret', SecretSpec>;
+export type ValidatedResource =
+  | ValidatedGateway
+  | ValidatedVirtualService
+  | ValidatedDestinationRule
+  | ValidatedServiceEntry
+  | ValidatedSecret;
 
 const SPEC_SCHEMAS: Readonly<Record<ResourceKind, z.ZodType>> = {
   Gateway: gatewaySpec,
   VirtualService: virtualServiceSpec,
   DestinationRule: destinationRuleSpec,
   ServiceEntry: serviceEntrySpec,
+  Secret: secretSpec,
 };
 
 /** Spec schemas by kind (tests walk them against the field tables). */

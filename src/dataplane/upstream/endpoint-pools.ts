@@ -4,6 +4,7 @@
  * keeps its warm connections. A pool nobody uses any more is closed gracefully: requests already on it
  * finish first.
  */
+import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
 import type { ConnectionPoolSettings, UpstreamTls } from '../../snapshot/types.ts';
 
@@ -31,8 +32,16 @@ function keyOf(request: PoolRequest): string {
     settings.maxConnections,
     settings.connectTimeoutMs,
     settings.idleTimeoutMs,
-    tls === null ? '' : `${tls.sni}|${tls.insecureSkipVerify}|${tls.caFile ?? ''}`,
+    settings.maxRequestsPerConnection,
+    tls === null ? '' : `${tls.sni}|${tls.insecureSkipVerify}|${credentialDigest(tls)}`,
   ].join('|');
+}
+
+/** Pools differ by the CA and client certificate they present, compared by digest (keys are never kept in a key). */
+function credentialDigest(tls: UpstreamTls): string {
+  const hash = createHash('sha256');
+  for (const part of [tls.ca, tls.clientCertificate?.cert, tls.clientCertificate?.key]) hash.update(part ?? '').update('\0');
+  return hash.digest('hex').slice(0, 16);
 }
 
 export interface AcquiredPool {
@@ -94,6 +103,8 @@ function createPool(request: PoolRequest): Pool {
   return new Pool(originOf(request.address, request.port, tls), {
     connections: settings.maxConnections,
     pipelining: 1,
+    // Istio maxRequestsPerConnection: undici closes a connection once it has served this many.
+    ...(settings.maxRequestsPerConnection > 0 ? { maxRequestsPerClient: settings.maxRequestsPerConnection } : {}),
     connectTimeout: settings.connectTimeoutMs,
     keepAliveMaxTimeout: settings.idleTimeoutMs,
     // The data plane runs its own route and shadow timers; undici's defaults would cut long streams.
@@ -106,6 +117,7 @@ function createPool(request: PoolRequest): Pool {
             servername: tls.sni,
             ca: tls.ca ?? undefined,
             rejectUnauthorized: !tls.insecureSkipVerify,
+            ...(tls.clientCertificate !== null ? { cert: tls.clientCertificate.cert, key: tls.clientCertificate.key } : {}),
           },
   });
 }

@@ -1,17 +1,22 @@
 /**
- * Endpoint pickers for DestinationRule `loadBalancer.simple`. Each is built once per cluster from its
- * endpoint list; `pick` is allocation-free.
+ * Endpoint pickers for DestinationRule `loadBalancer`: the `simple` policies here, the consistent-hash
+ * ones in consistent-hash.ts. Each is built once per endpoint set; `pick` is allocation-free for the
+ * simple ones.
  */
-import type { LoadBalancerPolicy } from '../../snapshot/types.ts';
+import type { ConsistentHashPolicy, LoadBalancerPolicy } from '../../snapshot/types.ts';
+import { DEFAULT_MAGLEV_TABLE_SIZE, DEFAULT_MINIMUM_RING_SIZE, Maglev, RingHash } from './consistent-hash.ts';
 
 export interface Balanced {
   readonly weight: number;
   /** Requests in flight, read by LEAST_REQUEST. */
   readonly inFlight: number;
+  /** `address:port`, what RING_HASH and MAGLEV place the endpoint by. */
+  readonly label: string;
 }
 
 export interface LoadBalancer<T extends Balanced> {
-  pick(): T | null;
+  /** `hash` is the request's consistent-hash key; only RING_HASH and MAGLEV read it (`null`: a random point). */
+  pick(hash?: bigint | null): T | null;
 }
 
 const MAX_SCHEDULE = 4096;
@@ -96,9 +101,18 @@ export function createLoadBalancer<T extends Balanced>(
   policy: LoadBalancerPolicy,
   endpoints: readonly T[],
   random: () => number,
+  hash: ConsistentHashPolicy | null = null,
 ): LoadBalancer<T> {
   const live = endpoints.filter((e) => e.weight > 0);
   switch (policy) {
+    case 'RING_HASH': {
+      const ring = new RingHash(live, hash?.minimumRingSize ?? DEFAULT_MINIMUM_RING_SIZE, random);
+      return { pick: (h) => ring.pick(h ?? null) };
+    }
+    case 'MAGLEV': {
+      const table = new Maglev(live, hash?.tableSize ?? DEFAULT_MAGLEV_TABLE_SIZE, random);
+      return { pick: (h) => table.pick(h ?? null) };
+    }
     case 'ROUND_ROBIN':
       return new RoundRobin(live);
     case 'RANDOM':

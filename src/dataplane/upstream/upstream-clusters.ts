@@ -10,6 +10,7 @@ import type { Pool } from 'undici';
 import type { Cluster, Endpoint, Snapshot } from '../../snapshot/types.ts';
 import { EndpointPools } from './endpoint-pools.ts';
 import { createLoadBalancer, type LoadBalancer } from './load-balancer.ts';
+import { OutlierDetector } from './outlier-detector.ts';
 
 export class UpstreamEndpoint {
   readonly address: string;
@@ -36,30 +37,100 @@ export class UpstreamCluster {
   readonly key: string;
   /** `servername` to pass with each request so undici never derives SNI from a rewritten Host. */
   readonly servername: string | undefined;
-  /** Past this many requests in flight the cluster overflows (Envoy's circuit breaker, flag UO). */
+  /** Past this many requests in flight the cluster overflows (Envoy's circuit breakers, flag UO). */
   readonly maxInFlight: number;
   inFlight = 0;
+  /** Retries scheduled or in flight, against the connection pool's `maxRetries`. */
+  retriesInFlight = 0;
   endpoints: readonly UpstreamEndpoint[] = [];
+  /** `null` when the cluster has no outlier detection (no DestinationRule sets it, or a shadow cluster). */
+  readonly outliers: OutlierDetector<UpstreamEndpoint> | null;
   #balancer: LoadBalancer<UpstreamEndpoint>;
+  /** Over the endpoints outlier detection has not ejected; rebuilt when that set changes. */
+  #healthy: LoadBalancer<UpstreamEndpoint>;
+  #healthyCount = 0;
+  #stale = true;
   readonly #random: () => number;
 
-  constructor(definition: Cluster, key: string, random: () => number) {
+  constructor(definition: Cluster, key: string, random: () => number, outlierDetection = true, now: () => number = Date.now) {
     this.definition = definition;
     this.key = key;
     this.servername = definition.tls?.sni;
     this.#random = random;
-    this.#balancer = createLoadBalancer(definition.loadBalancer, [], random);
+    this.#balancer = this.#createBalancer([]);
+    this.#healthy = this.#balancer;
     const pool = definition.connectionPool;
-    this.maxInFlight = Math.max(1, definition.endpoints.length) * pool.maxConnections + pool.maxPendingRequests;
+    this.maxInFlight = Math.min(Math.max(1, definition.endpoints.length) * pool.maxConnections + pool.maxPendingRequests, pool.maxRequests);
+    const od = definition.outlierDetection;
+    this.outliers =
+      od === null || !outlierDetection
+        ? null
+        : new OutlierDetector(
+            {
+              consecutive5xx: od.consecutive5xx,
+              consecutiveGatewayFailure: od.consecutiveGatewayFailure,
+              consecutiveLocalOriginFailure: 0,
+              baseEjectionMs: od.baseEjectionMs,
+              maxEjectionMs: od.maxEjectionMs,
+              backoff: 'linear',
+              maxEjectionPercent: od.maxEjectionPercent,
+              intervalMs: od.intervalMs,
+              probe: false,
+            },
+            now,
+            () => this.endpoints.length,
+          );
   }
 
-  pick(): UpstreamEndpoint | null {
-    return this.#balancer.pick();
+  /**
+   * An endpoint for one attempt. `hash` is the request's consistent-hash key (RING_HASH and MAGLEV
+   * only). Ejected endpoints are left out unless fewer than `minHealthPercent` are healthy (Envoy's
+   * panic mode); `null` when no endpoint can be used.
+   */
+  pick(hash: bigint | null = null): UpstreamEndpoint | null {
+    const outliers = this.outliers;
+    if (outliers === null) return this.#balancer.pick(hash);
+    if (outliers.sweep()) this.#stale = true;
+    if (this.#stale) this.#rebuildHealthy();
+    const total = this.endpoints.length;
+    if (this.#healthyCount === total) return this.#balancer.pick(hash);
+    const panicBelow = this.definition.outlierDetection?.minHealthPercent ?? 0;
+    if ((100 * this.#healthyCount) / total < panicBelow) return this.#balancer.pick(hash);
+    return this.#healthy.pick(hash);
+  }
+
+  /** The endpoint answered with `status`; returns `true` when outlier detection ejected it. */
+  responded(endpoint: UpstreamEndpoint, status: number): boolean {
+    if (this.outliers === null || !this.outliers.responded(endpoint, status)) return false;
+    this.#stale = true;
+    return true;
+  }
+
+  /** A connect failure, reset or timeout; returns `true` when outlier detection ejected the endpoint. */
+  failed(endpoint: UpstreamEndpoint): boolean {
+    if (this.outliers === null || !this.outliers.failed(endpoint)) return false;
+    this.#stale = true;
+    return true;
   }
 
   setEndpoints(endpoints: readonly UpstreamEndpoint[]): void {
     this.endpoints = endpoints;
-    this.#balancer = createLoadBalancer(this.definition.loadBalancer, endpoints, this.#random);
+    this.#balancer = this.#createBalancer(endpoints);
+    // New endpoint objects start healthy; ejections of the old ones no longer count.
+    this.outliers?.forget();
+    this.#stale = true;
+  }
+
+  #rebuildHealthy(): void {
+    const outliers = this.outliers!;
+    const healthy = this.endpoints.filter((e) => !outliers.ejected(e));
+    this.#healthyCount = healthy.length;
+    this.#healthy = healthy.length === this.endpoints.length ? this.#balancer : this.#createBalancer(healthy);
+    this.#stale = false;
+  }
+
+  #createBalancer(endpoints: readonly UpstreamEndpoint[]): LoadBalancer<UpstreamEndpoint> {
+    return createLoadBalancer(this.definition.loadBalancer, endpoints, this.#random, this.definition.consistentHash);
   }
 }
 
@@ -72,6 +143,8 @@ export interface UpstreamClustersOptions {
   readonly random: () => number;
   /** How often DNS clusters re-resolve (Envoy's `dns_refresh_rate` defaults to 5 s). */
   readonly dnsRefreshMs?: number;
+  /** Whether clusters run the DestinationRule's outlier detection (primaries); shadows have their own. */
+  readonly outlierDetection?: boolean;
 }
 
 function definitionKey(cluster: Cluster): string {
@@ -79,8 +152,10 @@ function definitionKey(cluster: Cluster): string {
     cluster.endpoints,
     cluster.resolution,
     cluster.loadBalancer,
+    cluster.consistentHash,
     cluster.connectionPool,
-    cluster.tls === null ? null : [cluster.tls.sni, cluster.tls.caFile, cluster.tls.ca, cluster.tls.insecureSkipVerify],
+    cluster.outlierDetection,
+    cluster.tls,
   ]);
 }
 
@@ -88,12 +163,14 @@ export class UpstreamClusters {
   readonly #pools = new EndpointPools();
   readonly #random: () => number;
   readonly #dnsRefreshMs: number;
+  readonly #outlierDetection: boolean;
   #clusters = new Map<string, UpstreamCluster>();
   #dnsTimer: NodeJS.Timeout | null = null;
 
   constructor(options: UpstreamClustersOptions) {
     this.#random = options.random;
     this.#dnsRefreshMs = options.dnsRefreshMs ?? 5000;
+    this.#outlierDetection = options.outlierDetection ?? true;
   }
 
   get(name: string): UpstreamCluster | undefined {
@@ -119,7 +196,7 @@ export class UpstreamClusters {
       if (existing !== undefined && existing.key === key) {
         next.set(name, existing);
       } else {
-        const cluster = new UpstreamCluster(definition, key, this.#random);
+        const cluster = new UpstreamCluster(definition, key, this.#random, this.#outlierDetection);
         next.set(name, cluster);
         created.push(cluster);
       }
@@ -191,7 +268,7 @@ export class UpstreamClusters {
 
   async #refresh(cluster: UpstreamCluster): Promise<void> {
     const before = cluster.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
-    const probe = new UpstreamCluster(cluster.definition, cluster.key, this.#random);
+    const probe = new UpstreamCluster(cluster.definition, cluster.key, this.#random, false);
     await this.#resolve(probe);
     const after = probe.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
     // Keep the endpoints (and their in-flight counts) unless the answer changed; a cluster that a
