@@ -34,6 +34,8 @@ export interface PrimaryExchangeInit {
   /** `performance.now()` and `Date.now()` when the request arrived. */
   readonly startMark: number;
   readonly startTime: number;
+  /** Response flags of the route's filters before the router (`DI` for an injected delay), or ''. */
+  readonly filterFlags?: string;
 }
 
 class AttemptAbort extends Error {
@@ -175,7 +177,10 @@ export class PrimaryExchange {
     body?.commit();
     this.#stats!.completed[statusClass(status)]++;
     // The route timer keeps running: Envoy's route timeout covers the whole response, body included.
-    res.writeHead(status, downstreamResponseHeaders(headers, route.headers, destination));
+    const out = downstreamResponseHeaders(headers, route.headers, destination);
+    // Headers a filter set before the response (CORS) overwrite the upstream's, as Envoy's encoders do.
+    for (const name of res.getHeaderNames()) delete out[name];
+    res.writeHead(status, out);
     return true;
   }
 
@@ -304,7 +309,7 @@ export class PrimaryExchange {
         status,
         bytesIn: init.body?.bytesReceived ?? 0,
         bytesOut: this.#bytesOut,
-        flags: this.#flags,
+        flags: init.filterFlags ? (this.#flags === '' ? init.filterFlags : `${init.filterFlags},${this.#flags}`) : this.#flags,
         attempts: this.#attempts,
       });
     }
