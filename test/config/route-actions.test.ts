@@ -353,6 +353,23 @@ ${TO_BACKEND}`,
     assert.equal(routesById(result.snapshot).size, 1);
   });
 
+  test("the root match's gateways and port carry into the delegate's routes (Istio's match scopes)", async () => {
+    const delegateRoutes = delegateVs('d', `  - name: a
+    match: [{ uri: { prefix: /a } }]
+${TO_BACKEND}`);
+    const here = await compileOk(delegation(`  - name: r
+    match: [{ gateways: [gw] }]
+    delegate: { name: d }
+`, delegateRoutes));
+    assert.deepEqual([...routesById(here).keys()], ['default/root/r/a']);
+    const elsewhere = await compileYaml(delegation(`  - name: r
+    match: [{ port: 8443 }]
+    delegate: { name: d }
+`, delegateRoutes));
+    assert.ok(elsewhere.snapshot, elsewhere.diagnostics.map(formatDiagnostic).join('\n'));
+    assert.equal(routesById(elsewhere.snapshot).size, 0, 'a root match for another port keeps its delegated routes off this listener');
+  });
+
   test("a delegate in another namespace resolves its short hosts in its own namespace", async () => {
     const result = await compileYaml(
       delegation(
