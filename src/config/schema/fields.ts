@@ -44,7 +44,7 @@ const HTTP_ONLY = 'shadowgate routes HTTP only; TCP and TLS Gateway servers are 
 const MESSAGES = {
   // ---- VirtualService (virtual_service.proto) -------------------------------------------------
   VirtualService: {
-    hosts: ok(),
+    hosts: ok(undefined, 'empty for a delegate VirtualService'),
     gateways: ok(),
     http: list(ok('HTTPRoute')),
     tls: list(ignore('TLSRoute', HTTP_ONLY)),
@@ -55,19 +55,19 @@ const MESSAGES = {
     name: ok(),
     match: list(ok('HTTPMatchRequest')),
     route: list(ok('HTTPRouteDestination')),
-    redirect: ok('HTTPRedirect'),
-    directResponse: ok('HTTPDirectResponse'),
-    delegate: ok('Delegate'),
+    redirect: ok('HTTPRedirect', 'answered by the gateway (Location as Envoy builds it); never forwarded nor mirrored'),
+    directResponse: ok('HTTPDirectResponse', 'answered by the gateway; never forwarded nor mirrored'),
+    delegate: ok('Delegate', "one level; the delegate's routes replace this one, merged as Istio merges them"),
     rewrite: ok('HTTPRewrite'),
     timeout: ok(),
     retries: ok('HTTPRetry'),
-    fault: ok('HTTPFaultInjection'),
+    fault: ok('HTTPFaultInjection', 'before the router: an aborted request is never mirrored, a delayed one is mirrored when it proceeds; flags FI/DI'),
     mirror: ok('Destination'),
     mirrors: list(ok('HTTPMirrorPolicy')),
     mirrorPercent: ok(undefined, 'deprecated integer; mirrorPercentage wins when both are set'),
     mirror_percent: ok(undefined, 'the same field as mirrorPercent'),
     mirrorPercentage: ok('Percent'),
-    corsPolicy: ok('CorsPolicy'),
+    corsPolicy: ok('CorsPolicy', "as Envoy's CORS filter: an allowed origin's preflight is answered by the gateway"),
     headers: ok('Headers'),
   },
   HTTPMatchRequest: {
