@@ -162,6 +162,8 @@ export interface FaultAbort {
   readonly httpStatus: number;
   /** Share of requests aborted, out of 1,000,000. */
   readonly perMillion: number;
+  /** Set when no percentage was written: Istio leaves Envoy's out (only the config dump reads it). */
+  readonly percentageUnset?: true;
 }
 
 /** Envoy's redirect response codes, the ones Istio's `redirectCode` maps to. */

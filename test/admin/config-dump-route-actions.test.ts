@@ -71,6 +71,24 @@ test('redirect, direct_response, and fault and CORS as typed_per_filter_config',
   });
 });
 
+test('an abort without a percentage dumps none, and a delay without one 0 over HUNDRED, as Istio writes them', async () => {
+  const s = await compileOk(
+    config(`  - fault:
+      delay: { fixedDelay: 1s }
+      abort: { httpStatus: 503 }
+    route:
+    - destination:
+        host: backend
+`),
+  );
+  const [r] = routes(renderConfigDump(s, META));
+  assert.deepEqual(r!.typed_per_filter_config?.['envoy.filters.http.fault'], {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+    delay: { fixed_delay: '1s', percentage: { numerator: 0, denominator: 'HUNDRED' } },
+    abort: { http_status: 503 },
+  });
+});
+
 test("derivePort FROM_REQUEST_PORT dumps the listener's port, as Istio writes it", async () => {
   const s = await compileOk(
     config(`  - redirect: { scheme: https, derivePort: FROM_REQUEST_PORT }

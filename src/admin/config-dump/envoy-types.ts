@@ -144,7 +144,8 @@ export interface EnvoyDirectResponseAction {
 export interface EnvoyHttpFault {
   readonly '@type': typeof TYPE_URLS.httpFault;
   readonly delay?: { readonly fixed_delay: string; readonly percentage: EnvoyFractionalPercent };
-  readonly abort?: { readonly http_status: number; readonly percentage: EnvoyFractionalPercent };
+  /** `percentage` is absent when Istio's abort has none (it then never fires). */
+  readonly abort?: { readonly http_status: number; readonly percentage?: EnvoyFractionalPercent };
 }
 
 /** `envoy.extensions.filters.http.cors.v3.CorsPolicy`, as a route's per-filter config. */

@@ -71,7 +71,14 @@ function renderFault(fault: FaultPolicy): EnvoyHttpFault {
     ...(fault.delay !== null
       ? { delay: { fixed_delay: envoyDuration(fault.delay.delayMs), percentage: fraction(fault.delay.perMillion, fault.delay.denominator) } }
       : {}),
-    ...(fault.abort !== null ? { abort: { http_status: fault.abort.httpStatus, percentage: fraction(fault.abort.perMillion, undefined) } } : {}),
+    ...(fault.abort !== null
+      ? {
+          abort: {
+            http_status: fault.abort.httpStatus,
+            ...(fault.abort.percentageUnset ? {} : { percentage: fraction(fault.abort.perMillion, undefined) }),
+          },
+        }
+      : {}),
   };
 }
 

@@ -104,7 +104,10 @@ function compileFault(vs: ValidatedVirtualService, spec: NonNullable<HttpRouteSp
       ctx.error('INVALID_FIELD', vs, field, 'an abort needs httpStatus');
     } else {
       // Istio sends an abort without a percentage as Envoy's zero FractionalPercent: it never fires.
-      abort = { httpStatus: a.httpStatus, perMillion: percentToPerMillion(a.percentage?.value ?? 0) };
+      abort =
+        a.percentage === undefined
+          ? { httpStatus: a.httpStatus, perMillion: 0, percentageUnset: true }
+          : { httpStatus: a.httpStatus, perMillion: percentToPerMillion(a.percentage.value) };
     }
   }
   return delay === null && abort === null ? null : { delay, abort };
