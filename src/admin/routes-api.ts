@@ -73,6 +73,8 @@ export function listRoutes(snapshot: Snapshot, overrides: ReadonlyMap<string, Mi
       listeners: [...listeners].sort(),
       hosts: [...hosts].sort(),
       match: matchView(route),
+      // What the route does with a request: forward it, or answer it at the gateway.
+      action: route.redirect !== null ? 'redirect' : route.directResponse !== null ? 'directResponse' : 'route',
       destinations: route.clusters.map((d) => ({ ...cluster(d.cluster), weight: d.weight })),
       mirrors: (route.mirrors ?? []).map((m) => ({
         ...cluster(m.cluster),

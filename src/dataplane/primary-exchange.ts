@@ -38,6 +38,8 @@ export interface PrimaryExchangeInit {
   readonly hash: bigint | null;
   /** A `Set-Cookie` the hash policy generated, for the response. */
   readonly setCookie: string | null;
+  /** Response flags of the route's filters before the router (`DI` for an injected delay), or ''. */
+  readonly filterFlags?: string;
 }
 
 class AttemptAbort extends Error {
@@ -190,6 +192,8 @@ export class PrimaryExchange {
     // The route timer keeps running: Envoy's route timeout covers the whole response, body included.
     const out = downstreamResponseHeaders(headers, route.headers, destination);
     if (this.#init.setCookie !== null) appendSetCookie(out, this.#init.setCookie);
+    // Headers a filter set before the response (CORS) overwrite the upstream's, as Envoy's encoders do.
+    for (const name of res.getHeaderNames()) delete out[name];
     res.writeHead(status, out);
     return true;
   }
@@ -344,7 +348,7 @@ export class PrimaryExchange {
         status,
         bytesIn: init.body?.bytesReceived ?? 0,
         bytesOut: this.#bytesOut,
-        flags: this.#flags,
+        flags: init.filterFlags ? (this.#flags === '' ? init.filterFlags : `${init.filterFlags},${this.#flags}`) : this.#flags,
         attempts: this.#attempts,
       });
     }

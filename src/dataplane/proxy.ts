@@ -1,10 +1,11 @@
 /**
- * The request path, one way: pick the virtual host and route from the snapshot, choose a destination,
- * prepare the upstream request, hand copies to the shadow writer, and stream the primary exchange.
+ * The request path, one way: pick the virtual host and route from the snapshot, run the route's CORS
+ * and fault filters and answer a redirect or direct response (route-actions/), else choose a
+ * destination, prepare the upstream request, hand copies to the shadow writer, and stream the primary.
  * Nothing here throws out of a request: every failure ends as a local reply or a counter.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Listener, MirrorPolicy, Route, Snapshot, WeightedCluster } from '../snapshot/types.ts';
+import type { Listener, MirrorPolicy, RequestMatch, Route, Snapshot, WeightedCluster } from '../snapshot/types.ts';
 import type { DownstreamCounters, GatewayCounters } from '../stats/counters.ts';
 import { statusClass } from '../stats/counters.ts';
 import { drawPerMillion, shouldMirror } from '../mirror/sampling.ts';
@@ -14,6 +15,7 @@ import { accessEvents } from './events.ts';
 import { LocalReplies, type LocalReplyCode, sendLocalReply } from './local-reply.ts';
 import { PrimaryExchange } from './primary-exchange.ts';
 import { hasRequestBody, RequestBodyFanout } from './request-body.ts';
+import { runRouteFilters } from './route-actions/filters.ts';
 import { findVirtualHost, rewritePath, selectRoute } from './router.ts';
 import { requestHash, type RequestHash } from './upstream/hash-key.ts';
 import type { UpstreamClusters } from './upstream/upstream-clusters.ts';
@@ -69,8 +71,12 @@ export class Proxy {
 
   /** Handles one downstream request arriving on `listener`. */
   handle(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
+    this.#guard(res, () => this.#route(listener, req, res));
+  }
+
+  #guard(res: ServerResponse, step: () => void): void {
     try {
-      this.#route(listener, req, res);
+      step();
     } catch (error) {
       // A bug must cost one request, not the process; the request gets the closest honest answer.
       if (!res.headersSent) sendLocalReply(res, 'UPSTREAM_RESET', null);
@@ -98,6 +104,51 @@ export class Proxy {
       return;
     }
     const { route, match } = selection;
+    const startTime = Date.now();
+    if (route.cors !== null || route.fault !== null || route.redirect !== null || route.directResponse !== null) {
+      runRouteFilters(
+        {
+          req,
+          res,
+          route,
+          match,
+          listener: listener.name,
+          routeId: route.id,
+          scheme: listener.protocol === 'HTTPS' ? 'https' : 'http',
+          // A listener on port 0 (tests, the demo) learns its port from the socket.
+          listenerPort: listener.port === 0 ? (req.socket.localPort ?? 0) : listener.port,
+          method,
+          authority,
+          path: target.path,
+          query: target.query,
+          downstream: this.#countersFor(listener, route),
+          random: options.random,
+          startMark,
+          startTime,
+        },
+        // After a fault delay this runs from a timer, outside `handle`'s guard.
+        (flags) => this.#guard(res, () => this.#forward(listener, req, res, route, match, target, authority, method, startMark, startTime, flags)),
+      );
+      return;
+    }
+    this.#forward(listener, req, res, route, match, target, authority, method, startMark, startTime, '');
+  }
+
+  /** The router's forwarding path: the primary exchange, then the copies for the route's mirrors. */
+  #forward(
+    listener: Listener,
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    match: RequestMatch | null,
+    target: { path: string; query: string },
+    authority: string,
+    method: string,
+    startMark: number,
+    startTime: number,
+    filterFlags: string,
+  ): void {
+    const options = this.#options;
     const snapshot = options.snapshot();
     const destination = pickDestination(route, options.random);
     const path = rewritePath(route, match, target.path, target.query);
@@ -128,9 +179,10 @@ export class Proxy {
       authority: upstreamAuthority,
       downstream,
       startMark,
-      startTime: Date.now(),
+      startTime,
       hash: hashing.hash,
       setCookie: hashing.setCookie,
+      filterFlags,
     });
     exchange.start();
 

@@ -4,6 +4,8 @@
  *
  * RegExps are left unfrozen on purpose: `String.prototype.replace` with a global regex writes
  * `lastIndex`, which throws on a frozen RegExp. Their pattern and flags are immutable anyway.
+ * Buffers (a direct response's body) are left unfrozen too: `Object.freeze` throws on a typed array
+ * with elements; nothing writes to them.
  */
 
 const MAP_MUTATORS = ['set', 'delete', 'clear'] as const;
@@ -22,7 +24,7 @@ export function deepFreeze<T>(value: T): T {
 function freezeInto(value: unknown, seen: WeakSet<object>): void {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
   const obj = value as object;
-  if (seen.has(obj) || obj instanceof RegExp) return;
+  if (seen.has(obj) || obj instanceof RegExp || ArrayBuffer.isView(obj)) return;
   seen.add(obj);
   if (obj instanceof Map) {
     for (const [k, v] of obj) {

@@ -140,13 +140,79 @@ export interface MirrorPolicy {
   readonly denominator?: 'HUNDRED';
 }
 
+/**
+ * Istio `fault`, Envoy's fault filter on this route. It runs before the router: an aborted request
+ * never reaches an upstream or a mirror; a delayed one is routed (and mirrored) when the delay ends.
+ * Each part draws on its own, so a request can be delayed and then aborted.
+ */
+export interface FaultPolicy {
+  readonly delay: FaultDelay | null;
+  readonly abort: FaultAbort | null;
+}
+
+export interface FaultDelay {
+  readonly delayMs: number;
+  /** Share of requests delayed, out of 1,000,000. */
+  readonly perMillion: number;
+  /** `HUNDRED` when written as the deprecated integer `percent` (only the config dump reads it). */
+  readonly denominator?: 'HUNDRED';
+}
+
+export interface FaultAbort {
+  readonly httpStatus: number;
+  /** Share of requests aborted, out of 1,000,000. */
+  readonly perMillion: number;
+  /** Set when no percentage was written: Istio leaves Envoy's out (only the config dump reads it). */
+  readonly percentageUnset?: true;
+}
+
+/** Envoy's redirect response codes, the ones Istio's `redirectCode` maps to. */
+export type RedirectCode = 301 | 302 | 303 | 307 | 308;
+
+/** Istio `redirect` (Envoy `RedirectAction`): the gateway answers with a Location; nothing is forwarded. */
+export interface RedirectAction {
+  readonly scheme: string | null;
+  readonly host: string | null;
+  /**
+   * `port` as written, or `'request'` for `derivePort: FROM_REQUEST_PORT` (Istio writes the listener's
+   * port), `null` to keep the request's port as Envoy does (FROM_PROTOCOL_DEFAULT drops it).
+   */
+  readonly port: number | 'request' | null;
+  readonly path: string | null;
+  readonly responseCode: RedirectCode;
+}
+
+/** Istio `directResponse` (Envoy `DirectResponseAction`). */
+export interface DirectResponseAction {
+  readonly status: number;
+  /** The body to send; `null` for none. */
+  readonly body: Buffer | null;
+  /** How it was written: `string` (Envoy `inline_string`) or `bytes` (`inline_bytes`). */
+  readonly bodyKind: 'string' | 'bytes' | null;
+}
+
+/** Istio `corsPolicy` as Envoy's CORS filter holds it (lists already joined with `,`). */
+export interface CorsPolicy {
+  readonly allowOrigins: readonly StringMatch[];
+  /** '' when not set. */
+  readonly allowMethods: string;
+  readonly allowHeaders: string;
+  readonly exposeHeaders: string;
+  /** Seconds, '' when not set. */
+  readonly maxAge: string;
+  /** `null` when not set (Envoy's BoolValue). */
+  readonly allowCredentials: boolean | null;
+  /** Istio `unmatchedPreflights`: FORWARD (default) sends a preflight with a foreign origin upstream. */
+  readonly forwardNotMatchingPreflights: boolean;
+}
+
 export interface Route {
   /** Stable id `namespace/virtualservice/route` (the http route's name, or its index when unnamed). */
   readonly id: string;
   readonly name: string;
   /** Any of these may match; `null` matches every request. */
   readonly matches: readonly RequestMatch[] | null;
-  /** Weighted destinations; weights sum to 100 when there is more than one. */
+  /** Weighted destinations; weights sum to 100 when there is more than one; empty for a redirect or direct response. */
   readonly clusters: readonly WeightedCluster[];
   readonly totalWeight: number;
   readonly rewrite: Rewrite | null;
@@ -156,6 +222,13 @@ export interface Route {
   readonly headers: HeaderPolicy | null;
   /** `null` when the route mirrors nothing, so the hot path does one null check. */
   readonly mirrors: readonly MirrorPolicy[] | null;
+  /** Fault injection before routing, `null` when none. */
+  readonly fault: FaultPolicy | null;
+  /** Set when the gateway answers with a redirect instead of forwarding. */
+  readonly redirect: RedirectAction | null;
+  /** Set when the gateway answers itself instead of forwarding. */
+  readonly directResponse: DirectResponseAction | null;
+  readonly cors: CorsPolicy | null;
   readonly source: SourceRef;
 }
 

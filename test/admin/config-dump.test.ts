@@ -10,6 +10,7 @@ import {
   type EnvoyListener,
   type EnvoyRoute,
 } from '../../src/admin/config-dump.ts';
+import type { EnvoyRouteAction } from '../../src/admin/config-dump/envoy-types.ts';
 import { envoyDuration, patternOf, re2Substitution } from '../../src/admin/config-dump/values.ts';
 import { buildSnapshotFromPaths, formatDiagnostic, type CompileOptions } from '../../src/config/index.ts';
 import type { Snapshot } from '../../src/snapshot/types.ts';
@@ -51,9 +52,11 @@ async function compile(files: Readonly<Record<string, string>>, options: Compile
 
 const listenersOf = (dump: ConfigDump): EnvoyListener[] => dump.configs[1].dynamic_listeners.map((l) => l.active_state.listener);
 const clustersOf = (dump: ConfigDump): EnvoyCluster[] => dump.configs[2].dynamic_active_clusters.map((c) => c.cluster);
-const routesOf = (dump: ConfigDump): EnvoyRoute[] =>
-  dump.configs[3].dynamic_route_configs.flatMap((rc) => rc.route_config.virtual_hosts.flatMap((vh) => vh.routes));
-const routeNamed = (dump: ConfigDump, name: string): EnvoyRoute[] => routesOf(dump).filter((r) => r.name === name);
+/** Most routes here forward; a test about redirects or direct responses checks the other fields. */
+type ForwardingRoute = EnvoyRoute & { readonly route: EnvoyRouteAction };
+const routesOf = (dump: ConfigDump): ForwardingRoute[] =>
+  dump.configs[3].dynamic_route_configs.flatMap((rc) => rc.route_config.virtual_hosts.flatMap((vh) => vh.routes)) as ForwardingRoute[];
+const routeNamed = (dump: ConfigDump, name: string): ForwardingRoute[] => routesOf(dump).filter((r) => r.name === name);
 function clusterNamed(dump: ConfigDump, name: string): EnvoyCluster {
   const c = clustersOf(dump).find((x) => x.name === name);
   assert.ok(c, `no cluster ${name}; have ${clustersOf(dump).map((x) => x.name).join(', ')}`);

@@ -196,7 +196,7 @@ describe('route settings', () => {
     retries:
       attempts: 3
       perTryTimeout: 100ms
-      retryOn: 5xx,reset, 502 ,504
+      retryOn: 5xx,reset,502,504
     rewrite:
       uri: /v2/
       authority: internal.example.com

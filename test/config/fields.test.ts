@@ -49,9 +49,11 @@ describe('field tables', () => {
     const rows = fieldStatusRows();
     const vs = new Map(rows.filter((r) => r.kind === 'VirtualService').map((r) => [r.path, r] as const));
     assert.equal(vs.get('http[].mirrorPercent')?.status, 'supported');
-    assert.equal(vs.get('http[].fault')?.status, 'refused');
-    assert.equal(vs.get('http[].fault.delay.fixedDelay')?.status, 'refused');
-    assert.equal(vs.get('http[].fault.delay.fixedDelay')?.inherited, true);
+    assert.equal(vs.get('http[].fault')?.status, 'supported');
+    assert.equal(vs.get('http[].fault.abort.grpcStatus')?.status, 'refused');
+    assert.equal(vs.get('http[].match[].scheme')?.status, 'refused');
+    assert.equal(vs.get('http[].match[].scheme.exact')?.status, 'refused');
+    assert.equal(vs.get('http[].match[].scheme.exact')?.inherited, true);
     assert.equal(vs.get('http[].match[].headers{}.exact')?.status, 'supported');
     const dr = new Map(rows.filter((r) => r.kind === 'DestinationRule').map((r) => [r.path, r] as const));
     assert.equal(dr.get('subsets[].trafficPolicy.loadBalancer.simple')?.status, 'supported');
@@ -84,6 +86,7 @@ describe('README table', () => {
     const own = fieldStatusRows().filter((r) => !r.inherited);
     assert.equal(table.split('\n').length, own.length + 2);
     assert.match(table, /\| VirtualService \| `http\[\]\.match\[\]\.gateways` \| supported \|/);
-    assert.match(table, /\| VirtualService \| `http\[\]\.fault` \| \*\*error\*\*.*with its fields `delay`, `abort` \(and theirs\)/);
+    assert.match(table, /\| VirtualService \| `http\[\]\.match\[\]\.scheme` \| \*\*error\*\*.*with its fields `exact`, `prefix`, `regex`/);
+    assert.match(table, /\| VirtualService \| `http\[\]\.fault\.abort\.grpcStatus` \| \*\*error\*\*/);
   });
 });

@@ -30,9 +30,6 @@ describe('schema: unknown and unsupported fields', () => {
   test('an Istio field that would change what is served is an error; one that tunes is a warning', async () => {
     const result = await compileYaml(
       config(`  - name: r
-    fault:
-      abort:
-        httpStatus: 500
     retries:
       attempts: 2
       retryRemoteLocalities: true
@@ -44,17 +41,22 @@ describe('schema: unknown and unsupported fields', () => {
         host: backend
 `),
     );
-    const fault = expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].fault', 'fault:');
-    assert.equal(fault.message, '"fault" is not supported by shadowgate, and ignoring it would change which requests are served, routed or mirrored');
-    expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].match[0].scheme', 'scheme:');
+    const scheme = expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].match[0].scheme', 'scheme:');
+    assert.equal(scheme.message, '"scheme" is not supported by shadowgate, and ignoring it would change which requests are served, routed or mirrored');
     const tune = expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].retries.retryRemoteLocalities', 'retryRemoteLocalities', 'warning');
     assert.match(tune.message, /ignored; shadowgate has no localities/);
     assert.equal(result.diagnostics.filter((d) => d.code === 'UNKNOWN_FIELD').length, 0);
   });
 
   test('a typo inside an unsupported field is still an unknown field', async () => {
+    const result = await compileYaml(config(`  - match:\n    - scheme:\n        exactt: https\n${SIMPLE_ROUTE.split('\n').slice(1).join('\n')}`));
+    expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].match[0].scheme', 'scheme:');
+    const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].match[0].scheme.exactt', 'exactt');
+    assert.match(d.message, /did you mean "exact"/);
+  });
+
+  test('a typo inside a route action is an unknown field with a suggestion', async () => {
     const result = await compileYaml(config(`${SIMPLE_ROUTE}    fault:\n      abort:\n        httpStatuss: 500\n`));
-    expectDiagnostic(result, 'UNSUPPORTED_FIELD', 'spec.http[0].fault', 'fault:');
     const d = expectDiagnostic(result, 'UNKNOWN_FIELD', 'spec.http[0].fault.abort.httpStatuss', 'httpStatuss');
     assert.match(d.message, /did you mean "httpStatus"/);
   });
@@ -98,8 +100,11 @@ spec:
 
   test('the unsupported table is derived from the field tables', () => {
     const vs = UNSUPPORTED_FIELDS.VirtualService;
-    for (const f of ['http[].fault', 'http[].corsPolicy', 'http[].redirect', 'http[].directResponse', 'http[].delegate', 'http[].match[].scheme']) {
+    for (const f of ['http[].match[].scheme']) {
       assert.equal(vs.get(f)?.status, 'refused', f);
+    }
+    for (const f of ['http[].fault', 'http[].corsPolicy', 'http[].redirect', 'http[].directResponse', 'http[].delegate']) {
+      assert.equal(vs.has(f), false, `${f} is supported`);
     }
     for (const f of ['tcp', 'tls', 'http[].match[].statPrefix', 'http[].retries.backoff']) assert.equal(vs.get(f)?.status, 'ignored', f);
     for (const f of ['http[].mirrorPercent', 'http[].mirror_percent', 'http[].match[].sourceLabels', 'http[].match[].port', 'http[].match[].gateways', 'http[].match[].sourceNamespace']) {

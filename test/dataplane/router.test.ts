@@ -15,7 +15,7 @@ function match(partial: Partial<RequestMatch>): RequestMatch {
 function route(id: string, matches: RequestMatch[] | null, rewrite: Route['rewrite'] = null): Route {
   return {
     id, name: id, matches, clusters: [{ cluster: id, weight: 100, headers: null }], totalWeight: 100, rewrite,
-    timeoutMs: null, retry: null, headers: null, mirrors: null, source,
+    timeoutMs: null, retry: null, headers: null, mirrors: null, fault: null, redirect: null, directResponse: null, cors: null, source,
   };
 }
 

@@ -20,6 +20,8 @@ export const TYPE_URLS = {
   downstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
   upstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
   previousHostsPredicate: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+  httpFault: 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+  corsPolicy: 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
 } as const;
 
 export interface SocketAddress {
@@ -124,12 +126,67 @@ export interface ShadowgateRouteMetadata {
   readonly mirror_override: boolean;
 }
 
+export interface EnvoyFractionalPercent {
+  readonly numerator: number;
+  readonly denominator: 'HUNDRED' | 'MILLION';
+}
+
+/** `envoy.config.route.v3.RedirectAction`. */
+export interface EnvoyRedirectAction {
+  readonly scheme_redirect?: string;
+  readonly host_redirect?: string;
+  readonly port_redirect?: number;
+  readonly path_redirect?: string;
+  readonly prefix_rewrite?: string;
+  /** Left out for the default, MOVED_PERMANENTLY. */
+  readonly response_code?: 'FOUND' | 'SEE_OTHER' | 'TEMPORARY_REDIRECT' | 'PERMANENT_REDIRECT' | 'MOVED_PERMANENTLY';
+}
+
+/** `envoy.config.route.v3.DirectResponseAction`. */
+export interface EnvoyDirectResponseAction {
+  readonly status: number;
+  readonly body?: { readonly inline_string: string } | { readonly inline_bytes: string };
+}
+
+/** `envoy.extensions.filters.http.fault.v3.HTTPFault`, as a route's per-filter config. */
+export interface EnvoyHttpFault {
+  readonly '@type': typeof TYPE_URLS.httpFault;
+  readonly delay?: { readonly fixed_delay: string; readonly percentage: EnvoyFractionalPercent };
+  /** `percentage` is absent when Istio's abort has none (it then never fires). */
+  readonly abort?: { readonly http_status: number; readonly percentage?: EnvoyFractionalPercent };
+}
+
+/** `envoy.extensions.filters.http.cors.v3.CorsPolicy`, as a route's per-filter config. */
+export interface EnvoyCorsPolicy {
+  readonly '@type': typeof TYPE_URLS.corsPolicy;
+  readonly allow_origin_string_match?: readonly EnvoyStringMatcher[];
+  readonly allow_methods?: string;
+  readonly allow_headers?: string;
+  readonly expose_headers?: string;
+  readonly max_age?: string;
+  readonly allow_credentials?: boolean;
+  readonly filter_enabled: { readonly default_value: EnvoyFractionalPercent };
+  readonly forward_not_matching_preflights: boolean;
+}
+
+export interface EnvoyTypedPerFilterConfig {
+  readonly 'envoy.filters.http.cors'?: EnvoyCorsPolicy;
+  readonly 'envoy.filters.http.fault'?: EnvoyHttpFault;
+}
+
+/** One of Envoy's route actions: forward (`route`), `redirect` or `direct_response`. */
+export type EnvoyRouteActionField =
+  | { readonly route: EnvoyRouteAction }
+  | { readonly redirect: EnvoyRedirectAction }
+  | { readonly direct_response: EnvoyDirectResponseAction };
+
 export type EnvoyRoute = {
   readonly name: string;
   readonly match: EnvoyRouteMatch;
-  readonly route: EnvoyRouteAction;
   readonly metadata: { readonly filter_metadata: { readonly shadowgate: ShadowgateRouteMetadata } };
-} & EnvoyHeaderMutations;
+  readonly typed_per_filter_config?: EnvoyTypedPerFilterConfig;
+} & EnvoyRouteActionField &
+  EnvoyHeaderMutations;
 
 export interface EnvoyVirtualHost {
   readonly name: string;

@@ -27,11 +27,13 @@ import {
   type EnvoyRetryPolicy,
   type EnvoyRoute,
   type EnvoyRouteAction,
+  type EnvoyRouteActionField,
   type EnvoyRouteConfiguration,
   type EnvoyRouteMatch,
   type EnvoyStringMatcher,
 } from './envoy-types.ts';
 import { MILLION } from '../../snapshot/fraction.ts';
+import { renderDirectResponse, renderRedirect, renderTypedPerFilterConfig } from './route-actions.ts';
 import { envoyDuration, patternOf, re2Substitution, sourceText } from './values.ts';
 
 /** What rendering a route needs besides the route. */
@@ -40,6 +42,8 @@ export interface RouteRenderContext {
   readonly overrides: ReadonlySet<string>;
   /** The snapshot's clusters, for the hash policy a consistent-hash DestinationRule puts on the route. */
   readonly clusters?: ReadonlyMap<string, Cluster>;
+  /** The port of the listener being rendered (a redirect's `derivePort: FROM_REQUEST_PORT`). */
+  readonly listenerPort?: number;
 }
 
 /** One listener's virtual hosts as the route configuration named `name`. */
@@ -50,7 +54,7 @@ export function renderRouteConfiguration(listener: Listener, name: string, ctx: 
     virtual_hosts: listener.virtualHosts.all.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
-      routes: vh.routes.flatMap((route) => renderRoute(route, ctx)),
+      routes: vh.routes.flatMap((route) => renderRoute(route, { ...ctx, listenerPort: listener.port })),
       include_request_attempt_count: true,
     })),
     validate_clusters: false,
@@ -60,7 +64,13 @@ export function renderRouteConfiguration(listener: Listener, name: string, ctx: 
 
 /** One Envoy route per `match[]` entry, or one catch-all (`prefix: "/"`) for a route without matches. */
 export function renderRoute(route: Route, ctx: RouteRenderContext): EnvoyRoute[] {
-  const action = renderAction(route, ctx);
+  const action: EnvoyRouteActionField =
+    route.redirect !== null
+      ? { redirect: renderRedirect(route.redirect, ctx.listenerPort ?? 0) }
+      : route.directResponse !== null
+        ? { direct_response: renderDirectResponse(route.directResponse) }
+        : { route: renderAction(route, ctx) };
+  const perFilter = renderTypedPerFilterConfig(route.fault, route.cors);
   const mirrors = route.mirrors ?? [];
   const metadata: EnvoyRoute['metadata'] = {
     filter_metadata: {
@@ -80,8 +90,9 @@ export function renderRoute(route: Route, ctx: RouteRenderContext): EnvoyRoute[]
   return matches.map((m) => ({
     name: route.name,
     match: renderMatch(m),
-    route: action,
+    ...action,
     metadata,
+    ...(perFilter !== null ? { typed_per_filter_config: perFilter } : {}),
     ...headers,
   }));
 }

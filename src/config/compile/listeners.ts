@@ -183,7 +183,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
     for (const server of servers) {
       for (const serverHost of server.hosts) {
         if (serverHost.namespace !== null && serverHost.namespace !== vs.metadata.namespace) continue;
-        for (const vsHost of vs.spec.hosts) {
+        for (const vsHost of vs.spec.hosts ?? []) {
           if (bindHost(vs, key, vsHost, serverHost.host, server.listener)) bound = true;
         }
       }

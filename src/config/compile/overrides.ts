@@ -96,6 +96,22 @@ export function applyMirrorOverrides(
       });
       continue;
     }
+    if (compiled.route.redirect !== null || compiled.route.directResponse !== null) {
+      const [namespace = '', name = ''] = routeId.split('/');
+      diagnostics.push({
+        severity: 'warning',
+        file: OVERRIDE_SOURCE,
+        line: 0,
+        column: 0,
+        kind: 'VirtualService',
+        namespace,
+        name,
+        field: formatFieldPath(['mirrorOverrides', routeId]),
+        message: `route ${routeId} is answered by the gateway (redirect or directResponse) and forwards nothing, so there is nothing to mirror; override ignored`,
+        code: 'NO_OP_FIELD',
+      });
+      continue;
+    }
     const checked = checkMirrorOverride(routeId, override, services);
     diagnostics.push(...checked.diagnostics);
     if (checked.diagnostics.some((x) => x.severity === 'error')) continue;

@@ -1,7 +1,8 @@
 /**
  * VirtualService `http[]` → `Route`s: matches, weighted clusters, rewrite, timeout, retries, header
- * operations and mirror policies. Destinations are checked against the service registry and collected
- * as cluster targets.
+ * operations, mirror policies and the route actions (fault, redirect, direct response, CORS). A route
+ * with `delegate` is replaced by its delegate's merged routes first. Destinations are checked against
+ * the service registry and collected as cluster targets.
  */
 import type {
   HeaderOperations,
@@ -22,8 +23,11 @@ import type { ValidatedVirtualService } from '../schema/validate.ts';
 import type { HttpRouteSpec } from '../schema/virtual-service.ts';
 import { type CompileContext, type Mutable, sourceRef } from './context.ts';
 import { resolveDestination, type ClusterTarget } from './destinations.ts';
+import { isDelegate, mergeDelegateRoute, resolveRouteNames, type ExpandedRoute } from './delegate.ts';
 import { matchScope, type ScopedMatch } from './match-scope.ts';
 import { compileRequestMatch } from './matchers.ts';
+import { compileRetryOn } from './retry-on.ts';
+import { compileRouteActions } from './route-actions.ts';
 import { findDestinationRule, type ServiceRegistry } from './services.ts';
 import { percentToPerMillion } from '../../snapshot/fraction.ts';
 
@@ -47,12 +51,16 @@ export interface CompiledRoute {
 /** Cluster targets referenced so far, by cluster name (first reference wins). */
 export type ClusterTargets = Map<string, ClusterTarget>;
 
-/** Compiles every http route of a VirtualService, in order. */
+/** Every VirtualService by `namespace/name`, where `delegate` references are looked up. */
+export type VirtualServiceIndex = ReadonlyMap<string, ValidatedVirtualService>;
+
+/** Compiles every http route of a VirtualService, in order, with delegated routes merged in place. */
 export function compileVirtualServiceRoutes(
   vs: ValidatedVirtualService,
   registry: ServiceRegistry,
   targets: ClusterTargets,
   ctx: CompileContext,
+  virtualServices: VirtualServiceIndex = new Map(),
 ): CompiledRoute[] {
   const hostSuffix = shadowHostSuffix(vs, ctx);
   const ids = new Set<string>();
@@ -64,11 +72,84 @@ export function compileVirtualServiceRoutes(
       ctx.error('DUPLICATE_ROUTE_NAME', vs, ['spec', 'http', i, 'name'], `route name ${name} is used twice in this VirtualService (route ids must be unique)`);
     }
     ids.add(id);
-    const scopedMatches = compileMatches(vs, spec, ['spec', 'http', i], ctx);
-    const route = compileRoute(vs, spec, ['spec', 'http', i], id, name, hostSuffix, scopedMatches, registry, targets, ctx);
-    out.push({ route, virtualService: vs, hostSuffix, scopedMatches });
+    const expanded: ExpandedRoute[] =
+      spec.delegate === undefined
+        ? [{ spec, owner: vs, at: ['spec', 'http', i], name, idSuffix: name }]
+        : expandDelegate(vs, spec, ['spec', 'http', i], name, virtualServices, ctx);
+    for (const e of expanded) {
+      const routeId = `${vs.metadata.namespace}/${vs.metadata.name}/${e.idSuffix}`;
+      const scopedMatches = compileMatches(e.owner, e.spec, e.at, ctx);
+      const route = compileRoute(e.owner, e.spec, e.at, routeId, e.name, hostSuffix, scopedMatches, registry, targets, ctx);
+      out.push({ route, virtualService: vs, hostSuffix, scopedMatches });
+    }
   });
   return out;
+}
+
+/**
+ * A root route's delegate, merged (Istio's `mergeHTTPRoutes`). A missing delegate is an error: Istio
+ * would drop the route quietly, which changes what is served.
+ */
+function expandDelegate(
+  root: ValidatedVirtualService,
+  spec: HttpRouteSpec,
+  at: FieldPath,
+  rootName: string,
+  virtualServices: VirtualServiceIndex,
+  ctx: CompileContext,
+): ExpandedRoute[] {
+  const ref = spec.delegate!;
+  if (spec.route !== undefined || spec.redirect !== undefined || spec.directResponse !== undefined) {
+    const field = spec.route !== undefined ? 'route' : spec.redirect !== undefined ? 'redirect' : 'directResponse';
+    ctx.error('ROUTE_ACTION_CONFLICT', root, [...at, field], `an http route with delegate cannot also have ${field}: the delegate's routes decide where requests go`);
+    return [];
+  }
+  const key = `${ref.namespace ?? root.metadata.namespace}/${ref.name}`;
+  const delegate = virtualServices.get(key);
+  if (delegate === undefined) {
+    ctx.error('UNKNOWN_DELEGATE', root, [...at, 'delegate'], `delegate VirtualService ${key} does not exist`);
+    return [];
+  }
+  if (!isDelegate(delegate)) {
+    ctx.error('UNKNOWN_DELEGATE', root, [...at, 'delegate'], `VirtualService ${key} has hosts, so it is not a delegate (a delegate VirtualService has no hosts)`);
+    return [];
+  }
+  const rootSpec = resolveRouteNames(spec, root.metadata.namespace);
+  const out: ExpandedRoute[] = [];
+  const leafNames = new Set<string>();
+  (delegate.spec.http ?? []).forEach((leaf, j) => {
+    const leafAt: FieldPath = ['spec', 'http', j];
+    if (leaf.delegate !== undefined) return; // reported once, with the delegate (checkDelegate)
+    const leafName = leaf.name ?? String(j);
+    if (leafNames.has(leafName)) {
+      ctx.error('DUPLICATE_ROUTE_NAME', delegate, [...leafAt, 'name'], `route name ${leafName} is used twice in this delegate VirtualService (route ids must be unique)`);
+    }
+    leafNames.add(leafName);
+    const merged = mergeDelegateRoute(rootSpec, resolveRouteNames(leaf, delegate.metadata.namespace));
+    if (merged.kind === 'conflict') {
+      ctx.warn(
+        'DELEGATE_MATCH_CONFLICT',
+        delegate,
+        [...leafAt, 'match'],
+        `no match of this route lies within the match of root route ${root.metadata.namespace}/${root.metadata.name}/${rootName}, so it is dropped, as Istio drops it`,
+      );
+      return;
+    }
+    out.push({ spec: merged.spec, owner: delegate, at: leafAt, name: merged.spec.name ?? '', idSuffix: `${rootName}/${leafName}` });
+  });
+  return out;
+}
+
+/** Istio's checks on a delegate VirtualService itself: no gateways, and no delegation of its own. */
+export function checkDelegate(vs: ValidatedVirtualService, ctx: CompileContext): void {
+  if (vs.spec.gateways !== undefined && vs.spec.gateways.length > 0) {
+    ctx.error('INVALID_DELEGATE', vs, ['spec', 'gateways'], 'a delegate VirtualService (one without hosts) cannot name gateways: its root decides where it is served');
+  }
+  (vs.spec.http ?? []).forEach((spec, j) => {
+    if (spec.delegate !== undefined) {
+      ctx.error('INVALID_DELEGATE', vs, ['spec', 'http', j, 'delegate'], 'a delegate VirtualService cannot delegate again (Istio supports one level of delegation)');
+    }
+  });
 }
 
 function compileRoute(
@@ -84,7 +165,10 @@ function compileRoute(
   ctx: CompileContext,
 ): Mutable<Route> {
   const matches: RequestMatch[] | null = scopedMatches === null ? null : scopedMatches.map((m) => m.match);
-  const clusters = compileWeightedClusters(vs, spec, at, registry, targets, ctx);
+  const actions = compileRouteActions(vs, spec, at, ctx);
+  // A redirect or direct response is answered by the gateway: no destination, nothing to mirror.
+  const answered = spec.redirect !== undefined || spec.directResponse !== undefined;
+  const clusters = answered ? [] : compileWeightedClusters(vs, spec, at, registry, targets, ctx);
   return {
     id,
     name,
@@ -93,9 +177,10 @@ function compileRoute(
     totalWeight: clusters.reduce((sum, c) => sum + c.weight, 0),
     rewrite: compileRewrite(vs, spec, at, ctx),
     timeoutMs: spec.timeout === undefined || durationMs(spec.timeout) === 0 ? null : durationMs(spec.timeout),
-    retry: compileRetry(spec),
+    retry: compileRetry(vs, spec, at, ctx),
     headers: compileHeaders(spec.headers),
-    mirrors: compileMirrors(vs, spec, at, hostSuffix, registry, targets, ctx),
+    mirrors: answered ? null : compileMirrors(vs, spec, at, hostSuffix, registry, targets, ctx),
+    ...actions,
     source: sourceRef(vs, at),
   };
 }
@@ -126,7 +211,7 @@ function compileWeightedClusters(
       'NO_ROUTE_DESTINATION',
       vs,
       [...at, 'route'],
-      'an http route needs at least one route[] destination (redirect, directResponse and delegate are not supported)',
+      'an http route needs route[] destinations, a redirect, a directResponse or a delegate',
     );
     return [];
   }
@@ -309,7 +394,7 @@ export function toJsReplacement(re2: string): string {
   return out;
 }
 
-function compileRetry(spec: HttpRouteSpec): RetryPolicy | null {
+function compileRetry(vs: ValidatedVirtualService, spec: HttpRouteSpec, at: FieldPath, ctx: CompileContext): RetryPolicy | null {
   const r = spec.retries;
   if (r === undefined) {
     return {
@@ -323,14 +408,13 @@ function compileRetry(spec: HttpRouteSpec): RetryPolicy | null {
   if (r.attempts === undefined || r.attempts === 0) return null;
   let retryOn = new Set<string>(DEFAULT_RETRY_ON);
   let codes = new Set<number>(DEFAULT_RETRIABLE_STATUS_CODES);
-  if (r.retryOn !== undefined && r.retryOn.trim() !== '') {
-    retryOn = new Set();
-    codes = new Set();
-    for (const entry of r.retryOn.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-      if (/^\d+$/.test(entry)) codes.add(Number(entry));
-      else retryOn.add(entry);
-    }
-    if (codes.size > 0) retryOn.add('retriable-status-codes');
+  if (r.retryOn !== undefined && r.retryOn !== '') {
+    const compiled = compileRetryOn(r.retryOn, {
+      error: (message) => ctx.error('INVALID_RETRY_ON', vs, [...at, 'retries', 'retryOn'], message),
+      ignored: (message) => ctx.warn('NO_OP_FIELD', vs, [...at, 'retries', 'retryOn'], message),
+    });
+    retryOn = new Set(compiled.retryOn);
+    codes = new Set(compiled.statusCodes);
   }
   return {
     numRetries: r.attempts,

@@ -21,7 +21,8 @@ import { CompileContext } from './context.ts';
 import { bindVirtualService, finishListeners, planListeners, type RoutesFor } from './listeners.ts';
 import { DEFAULT_PROXY_IDENTITY, dependsOnGateway, scopeApplies, type ProxyIdentity } from './match-scope.ts';
 import { applyMirrorOverrides, type MirrorOverride } from './overrides.ts';
-import { compileVirtualServiceRoutes, type ClusterTargets, type CompiledRoute } from './routes.ts';
+import { isDelegate } from './delegate.ts';
+import { checkDelegate, compileVirtualServiceRoutes, type ClusterTargets, type CompiledRoute } from './routes.ts';
 import { SecretStore } from './secrets.ts';
 import { buildServiceRegistry, type ServiceRegistry } from './services.ts';
 
@@ -113,9 +114,15 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const targets: ClusterTargets = new Map();
   const routesByVs = new Map<ValidatedVirtualService, CompiledRoute[]>();
   const routesById = new Map<string, CompiledRoute>();
+  const byName = new Map(virtualServices.map((vs) => [`${vs.metadata.namespace}/${vs.metadata.name}`, vs] as const));
   for (const vs of virtualServices) {
+    // A delegate is served only through the root routes that name it.
+    if (isDelegate(vs)) {
+      checkDelegate(vs, ctx);
+      continue;
+    }
     if (!bindVirtualService(vs, plan, ctx)) continue;
-    const routes = compileVirtualServiceRoutes(vs, services, targets, ctx);
+    const routes = compileVirtualServiceRoutes(vs, services, targets, ctx, byName);
     routesByVs.set(vs, routes);
     for (const r of routes) if (!routesById.has(r.route.id)) routesById.set(r.route.id, r);
   }

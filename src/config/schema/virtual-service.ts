@@ -1,6 +1,7 @@
-/** VirtualService spec schema: the http routes, including the mirror fields. */
+/** VirtualService spec schema: the http routes, including the mirror fields and the route actions. */
 import { z } from 'zod';
 import { destination, duration, headers, percent, portNumber, stringMap, stringMatch, withCode } from './common.ts';
+import { corsPolicy, delegate, directResponse, fault, redirect } from './route-actions.ts';
 
 const matchRequest = z.strictObject({
   name: z.string().optional(),
@@ -59,10 +60,16 @@ const httpRoute = z.strictObject({
   mirrorPercent: mirrorPercentInteger.optional(),
   mirror_percent: mirrorPercentInteger.optional(),
   mirrors: z.array(mirrorPolicy).optional(),
+  fault: fault.optional(),
+  redirect: redirect.optional(),
+  directResponse: directResponse.optional(),
+  corsPolicy: corsPolicy.optional(),
+  delegate: delegate.optional(),
 });
 
 export const virtualServiceSpec = z.strictObject({
-  hosts: z.array(z.string().min(1)).min(1),
+  // A VirtualService without hosts is a delegate (Istio): only a root's `http[].delegate` reaches it.
+  hosts: z.array(z.string().min(1)).optional(),
   gateways: z.array(z.string().min(1)).optional(),
   exportTo: z.array(z.string().min(1)).optional(),
   http: z.array(httpRoute).optional(),
