@@ -6,12 +6,9 @@
  * without the key falls back to the random draw; the caller counts those separately.
  */
 import { MILLION } from '../snapshot/fraction.ts';
+import type { StickyKeySource } from '../snapshot/mirror-extensions.ts';
 
-/** Where a sticky key is read from; names are lower-case for headers. */
-export type StickyKeySource =
-  | { readonly kind: 'header'; readonly name: string }
-  | { readonly kind: 'cookie'; readonly name: string }
-  | { readonly kind: 'queryParameter'; readonly name: string };
+export type { StickyKeySource };
 
 /** What a request offers to read a key from. */
 export interface StickyKeyInput {

@@ -6,6 +6,7 @@
  * Vocabulary follows Envoy's: listeners hold virtual hosts, virtual hosts hold routes, routes point at
  * clusters by name, clusters hold endpoints. Cluster names follow Istio: `outbound|PORT|SUBSET|HOST`.
  */
+import type { MirrorExtensions } from './mirror-extensions.ts';
 import type { DomainTable } from './domain-table.ts';
 
 /** Where a compiled object came from, so errors and the config dump can point back at the YAML. */
@@ -138,6 +139,8 @@ export interface MirrorPolicy {
    * `mirrorPercent`, else (absent) `MILLION`. Only the config dump reads it; sampling uses `perMillion`.
    */
   readonly denominator?: 'HUNDRED';
+  /** What a MirrorPolicy resource adds (header rules, sticky sampling, comparison, capture); absent: none. */
+  readonly extensions?: MirrorExtensions | null;
 }
 
 /**
