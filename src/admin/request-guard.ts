@@ -103,13 +103,17 @@ export class AdminRequestGuard {
     for (const name of unspecified ? interfaceAddresses() : [address.toLowerCase()]) this.#allow({ name, port });
   }
 
-  /** `null` when the request may go on to its endpoint, otherwise the refusal to send. */
-  check(req: IncomingMessage): AdminRefusal | null {
+  /**
+   * `null` when the request may go on to its endpoint, otherwise the refusal to send. With
+   * `tokenRequired: false` (static files that hold no data, such as the dashboard page) the token is
+   * not asked for; the Host and cross-site checks still apply.
+   */
+  check(req: IncomingMessage, options: { readonly tokenRequired?: boolean } = {}): AdminRefusal | null {
     const host = req.headers.host;
     if (host === undefined || !this.#hostAllowed(host)) return refusal('ADMIN_HOST_NOT_ALLOWED');
     const mutating = !SAFE_METHODS.has(req.method ?? 'GET');
     if (mutating && isCrossSite(req, host)) return refusal('ADMIN_CROSS_SITE');
-    if (!this.#authorized(req)) return refusal('ADMIN_UNAUTHORIZED', { 'www-authenticate': 'Bearer' });
+    if (options.tokenRequired !== false && !this.#authorized(req)) return refusal('ADMIN_UNAUTHORIZED', { 'www-authenticate': 'Bearer' });
     if (mutating && !jsonOrNoBody(req)) return refusal('ADMIN_UNSUPPORTED_MEDIA_TYPE');
     return null;
   }

@@ -13,6 +13,8 @@ import type { ConfigDiagnostic } from '../config/index.ts';
 import type { GatewayController, ReloadResult } from '../control/controller.ts';
 import type { DataPlaneView } from '../control/data-plane-view.ts';
 import type { RateTracker } from '../metrics/rates.ts';
+import type { ConsoleState } from '../console/dashboard-state.ts';
+import { handleConsoleApi, isDashboardAsset, serveDashboardAsset } from '../console/http.ts';
 import { renderConfigDump } from './config-dump.ts';
 import { AdminRequestGuard, type AdminRefusal } from './request-guard.ts';
 import { listRoutes, listServices, mirrorOverrideBody } from './routes-api.ts';
@@ -25,6 +27,8 @@ export interface AdminContext {
   readonly rates: RateTracker;
   /** True once listeners are bound, false again while draining. */
   readonly ready: () => boolean;
+  /** The dashboard's history and stream; without it /api/timeseries and /api/stream answer 503. */
+  readonly console?: ConsoleState | null;
 }
 
 export interface AdminOptions {
@@ -150,17 +154,26 @@ export class AdminServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refused = this.#guard.check(req);
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    // The dashboard's page and assets hold no data, and a browser cannot attach a token to a
+    // navigation: they pass without it (every other check still applies); the page asks for the token
+    // and sends it with every API call.
+    const asset = isDashboardAsset(method, path);
+    const refused = this.#guard.check(req, { tokenRequired: !asset });
     if (refused !== null) {
       req.resume();
       sendRefusal(res, refused);
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
+    if (asset) {
+      await serveDashboardAsset(req, res, path);
+      return;
+    }
     const { controller } = this.#context;
 
+    if (handleConsoleApi(this.#context.console ?? null, req, res, url)) return;
     if (path.startsWith('/api/routes/') && path.endsWith('/mirror')) {
       await this.#mirrorOverride(req, res, decodeURIComponent(path.slice('/api/routes/'.length, -'/mirror'.length)));
       return;

@@ -25,6 +25,6 @@ export function statsJson(dataPlane: DataPlaneView, controller: GatewayControlle
     listeners: dataPlane.connections(),
     downstream: [...counters.downstreams()].map(strip),
     upstream: [...counters.upstreams()].map(strip),
-    mirror: [...counters.mirrors()],
+    mirror: [...counters.mirrors()].map(strip),
   };
 }

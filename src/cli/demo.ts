@@ -10,6 +10,7 @@ import { onShutdownSignal } from './shutdown.ts';
 
 export interface DemoCommandOptions {
   readonly port?: number;
+  readonly adminPort?: number;
   readonly percentage: number;
   readonly duration?: number;
 }
@@ -19,12 +20,14 @@ export function addDemoCommand(program: Command, io: CliIo, outcome: Outcome): v
     .command('demo')
     .description('Run a self-contained mirroring demo on 127.0.0.1: two echo services, a gateway, and traffic.')
     .option('--port <port>', 'gateway port (default: 8080, or a free port if 8080 is taken)', portNumber)
+    .option('--admin-port <port>', 'admin server and dashboard port (default: 15000, or a free port if taken)', portNumber)
     .option('--percentage <pct>', 'share of /headers and /anything requests mirrored to the shadow', percentage, 50)
     .option('--duration <seconds>', 'stop by itself after this many seconds (default: run until Ctrl-C)', positiveSeconds)
     .addHelpText(
       'after',
       `
-Everything listens on 127.0.0.1 and nothing is sent anywhere else. The generated config is printed
+Everything listens on 127.0.0.1 and nothing is sent anywhere else. The first line printed is the
+dashboard's URL: open it to watch the primary and the shadow side by side and change the mirror. The generated config is printed
 (path) so you can read it or run it yourself with \`shadowgate run -c <path>\`.
 
 Examples:
@@ -46,6 +49,7 @@ export async function demo(opts: DemoCommandOptions, io: CliIo): Promise<ExitCod
         : AbortSignal.any([shutdown.signal, AbortSignal.timeout(opts.duration * 1000)]);
     const result = await runDemo({
       port: opts.port,
+      adminPort: opts.adminPort,
       percentage: opts.percentage,
       signal,
       out: io.stdout as NodeJS.WritableStream & { isTTY?: boolean },

@@ -6,6 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import { AccessLog, type AccessLogTarget } from '../access-log/access-log.ts';
 import { AdminServer, type AdminOptions } from '../admin/server.ts';
+import { ConsoleState } from '../console/dashboard-state.ts';
+import { SamplerFeed, WorkerBucketFeed } from '../console/feeds.ts';
 import { formatDiagnostic, type CompileOptions, type ConfigDiagnostic, type MirrorOverride } from '../config/index.ts';
 import { Gateway, type GatewayOptions } from '../gateway.ts';
 import { createMetricsRegistry } from '../metrics/gateway-metrics.ts';
@@ -46,6 +48,7 @@ interface Parts {
   readonly adminAddress: AddressInfo | null;
   readonly accessLog: AccessLog;
   readonly rates: RateTracker;
+  readonly console: ConsoleState | null;
   readonly drainTimeoutMs: number;
   readonly state: { ready: boolean };
 }
@@ -114,11 +117,20 @@ export class GatewayRuntime {
       }),
     });
     let admin: AdminServer | null = null;
+    // The dashboard's history: from this process's counters, or summed from the workers' buckets.
+    const consoleState =
+      options.admin === null
+        ? null
+        : new ConsoleState({
+            controller,
+            workers,
+            feed: workers > 0 ? new WorkerBucketFeed({ collectHistory: (h) => supervisor?.collectHistory(h) ?? Promise.resolve() }) : new SamplerFeed(counters),
+          });
     try {
       let adminAddress: AddressInfo | null = null;
       if (options.admin !== null) {
         const ready = (): boolean => state.ready && (supervisor?.ready ?? true);
-        admin = new AdminServer({ controller, dataPlane: () => dataPlane, registry, rates, ready }, options.admin);
+        admin = new AdminServer({ controller, dataPlane: () => dataPlane, registry, rates, ready, console: consoleState }, options.admin);
         adminAddress = await admin.listen();
       }
       if (workers > 0) {
@@ -131,15 +143,17 @@ export class GatewayRuntime {
         dataPlane = gateway;
       }
       rates.start();
+      consoleState?.start();
       if (options.watch) controller.watch();
       state.ready = true;
       const runtime = new GatewayRuntime({
-        controller, gateway, supervisor, admin, adminAddress, accessLog, rates, drainTimeoutMs: options.drainTimeoutMs, state,
+        controller, gateway, supervisor, admin, adminAddress, accessLog, rates, console: consoleState, drainTimeoutMs: options.drainTimeoutMs, state,
       });
       return { ok: true, runtime, diagnostics: initial.diagnostics };
     } catch (error) {
       controller.close();
       rates.stop();
+      consoleState?.stop();
       await admin?.close();
       await gateway?.close(0);
       await supervisor?.stop(0);
@@ -174,6 +188,7 @@ export class GatewayRuntime {
       await this.gateway?.close(parts.drainTimeoutMs);
       await this.supervisor?.stop(parts.drainTimeoutMs);
       parts.rates.stop();
+      parts.console?.stop();
       await parts.admin?.close();
       parts.accessLog.close();
     })();

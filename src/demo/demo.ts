@@ -1,14 +1,14 @@
 /**
  * `shadowgate demo`: a whole mirroring setup on loopback in one command. Two echo services (the
  * primary "httpbin v1" and the shadow "httpbin mirror"), a config written as ordinary Istio YAML and
- * loaded through the normal pipeline, the gateway, and gentle traffic, with a live count of what the
- * primary and the shadow received.
+ * loaded through the normal pipeline, the gateway with its admin server (so the dashboard shows the
+ * mirroring live), and gentle traffic, with a live count of what the primary and the shadow received.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSnapshotFromPaths, type ConfigDiagnostic } from '../config/index.ts';
-import { Gateway } from '../gateway.ts';
+import type { ConfigDiagnostic } from '../config/index.ts';
+import { GatewayRuntime } from '../control/runtime.ts';
 import { DEMO_HOST, demoConfigYaml } from './demo-config.ts';
 import { startEchoService, type EchoService } from './echo-service.ts';
 import { isPortFree } from './port-probe.ts';
@@ -17,11 +17,15 @@ import { startTraffic, type Traffic } from './traffic.ts';
 
 /** The port the demo asks for first; it falls back to a free port when this one is taken. */
 export const DEMO_DEFAULT_PORT = 8080;
+/** The admin port the demo asks for first (shadowgate's usual one); a free port if it is taken. */
+export const DEMO_DEFAULT_ADMIN_PORT = 15000;
 const LOOPBACK = '127.0.0.1';
 
 export interface DemoOptions {
   /** Gateway port. Given: used as is (taken means failure). Omitted: 8080, or a free port if taken. */
   readonly port?: number;
+  /** Admin (dashboard) port. Given: used as is. Omitted: 15000, or a free port if taken. */
+  readonly adminPort?: number;
   /** Share of /headers and /anything requests mirrored, 0..100. Defaults to 50. */
   readonly percentage?: number;
   /** Traffic generator rate. Defaults to 20 requests per second. */
@@ -54,7 +58,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   let primary: EchoService;
   let shadow: EchoService;
-  let gateway: Gateway;
+  let runtime: GatewayRuntime;
   let configFile: string;
   let fellBack = false;
   try {
@@ -74,22 +78,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     configFile = join(dir, 'demo.yaml');
     await writeFile(configFile, demoConfigYaml({ gatewayPort, primaryPort: primary.port, shadowPort: shadow.port, percentage }));
 
-    const { snapshot, diagnostics } = await buildSnapshotFromPaths([configFile]);
-    if (snapshot === null) {
+    let adminPort = options.adminPort ?? DEMO_DEFAULT_ADMIN_PORT;
+    if (options.adminPort === undefined && !(await isPortFree(LOOPBACK, adminPort))) adminPort = 0;
+    const started = await GatewayRuntime.start({
+      paths: [configFile],
+      admin: { host: LOOPBACK, port: adminPort, token: null },
+      accessLog: 'off',
+      drainTimeoutMs: 2000,
+      watch: false,
+    });
+    if (!started.ok) {
       await closeAll();
-      return { ok: false, error: { code: 'DEMO_CONFIG_INVALID', diagnostics } };
+      return { ok: false, error: { code: 'DEMO_CONFIG_INVALID', diagnostics: started.diagnostics } };
     }
-    gateway = await Gateway.start(snapshot);
-    closers.push(() => gateway.close());
+    runtime = started.runtime;
+    closers.push(() => runtime.shutdown());
   } catch (error) {
     await closeAll();
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, error: { code: 'DEMO_START_FAILED', message, cause: error } };
   }
 
-  const listener = gateway.addresses()[0];
+  const listener = runtime.dataPlane.addresses()[0];
   const gatewayUrl = listener ? `http://${listener.address}:${listener.port}` : `http://${LOOPBACK}`;
+  const admin = runtime.adminAddress!;
+  const dashboardUrl = `http://${admin.address}:${admin.port}/dashboard`;
   const lines = [
+    `Dashboard: ${dashboardUrl}  (open it in a browser: primary and shadow QPS side by side; change the percentage there)`,
+    '',
     'shadowgate demo: mirroring on loopback',
     `  primary   "httpbin v1"      ${primary.url}`,
     `  shadow    "httpbin mirror"  ${shadow.url}`,

@@ -26,7 +26,7 @@ function histogram(h: LatencyHistogram): HistogramDump {
 /** A structured-clone-safe copy of every counter. */
 export function dumpCounters(counters: GatewayCounters): CountersDump {
   return {
-    mirror: [...counters.mirrors()].map((c) => ({ ...c, completed: { ...c.completed } })),
+    mirror: [...counters.mirrors()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
     upstream: [...counters.upstreams()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
     downstream: [...counters.downstreams()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
   };
@@ -58,11 +58,7 @@ function zeroHistogram(h: LatencyHistogram): void {
 
 /** Makes `into` the sum of `dumps`, in place, so everything holding `into` sees the new totals. */
 export function absorbCounters(into: GatewayCounters, dumps: readonly CountersDump[]): void {
-  for (const c of into.mirrors()) {
-    zero(c as unknown as Record<string, unknown>);
-    zero(c.completed as unknown as Record<string, unknown>);
-  }
-  for (const c of [...into.upstreams(), ...into.downstreams()]) {
+  for (const c of [...into.mirrors(), ...into.upstreams(), ...into.downstreams()]) {
     zero(c as unknown as Record<string, unknown>);
     zero(c.completed as unknown as Record<string, unknown>);
     zeroHistogram(c.latency);
@@ -72,6 +68,7 @@ export function absorbCounters(into: GatewayCounters, dumps: readonly CountersDu
       const target = into.mirror(m.routeId, m.cluster);
       addNumbers(target as unknown as Record<string, unknown>, m);
       addNumbers(target.completed as unknown as Record<string, unknown>, m.completed as ByStatusClass as unknown as Record<string, unknown>);
+      addHistogram(target.latency, m.latency);
     }
     for (const u of dump.upstream) {
       const target = into.upstream(u.cluster);

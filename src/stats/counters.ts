@@ -72,6 +72,8 @@ export interface MirrorCounters {
   /** Abandoned: the shadow's response outgrew `maxResponseBytes`; its connection was closed. */
   droppedResponseTooLarge: number;
   inFlight: number;
+  /** Copy sent to its whole response received, answered copies only (failures are counted above). */
+  readonly latency: LatencyHistogram;
 }
 
 /** Per upstream cluster (primary traffic only; mirrors count above). */
@@ -117,7 +119,7 @@ export class GatewayCounters {
       counters = {
         routeId, cluster, sampled: 0, sent: 0, completed: byStatusClass(), failedConnect: 0, failedReset: 0,
         failedTimeout: 0, failedProtocol: 0, droppedOverflow: 0, droppedBodyTooLarge: 0, droppedNoEndpoint: 0,
-        droppedAborted: 0, droppedEjected: 0, droppedResponseTooLarge: 0, inFlight: 0,
+        droppedAborted: 0, droppedEjected: 0, droppedResponseTooLarge: 0, inFlight: 0, latency: new LatencyHistogram(),
       };
       this.#mirror.set(key, counters);
     }

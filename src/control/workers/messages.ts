@@ -1,7 +1,15 @@
 /** The IPC vocabulary between the supervisor (primary) and its gateway workers. */
 import type { MirrorOverride } from '../../config/index.ts';
 import type { ListenerAddress } from '../../gateway.ts';
+import type { SeriesId } from '../../console/series.ts';
 import type { CountersDump } from '../../stats/aggregate.ts';
+
+/** One completed second of one series, as a worker's console history holds it. */
+export interface BucketRow {
+  readonly id: SeriesId;
+  readonly second: number;
+  readonly values: number[];
+}
 
 /** Env var carrying the mirror overrides a (re)started worker begins with, as JSON entries. */
 export const OVERRIDES_ENV = 'SHADOWGATE_WORKER_OVERRIDES';
@@ -9,6 +17,7 @@ export const OVERRIDES_ENV = 'SHADOWGATE_WORKER_OVERRIDES';
 export type ToWorker =
   | { readonly type: 'sg:reload'; readonly overrides: [string, MirrorOverride][] }
   | { readonly type: 'sg:stats'; readonly id: number }
+  | { readonly type: 'sg:history'; readonly id: number; readonly after: number }
   | { readonly type: 'sg:reopen-logs' }
   | { readonly type: 'sg:shutdown' };
 
@@ -21,7 +30,8 @@ export type FromWorker =
       readonly id: number;
       readonly counters: CountersDump;
       readonly connections: { listener: string; count: number }[];
-    };
+    }
+  | { readonly type: 'sg:history'; readonly id: number; readonly through: number; readonly rows: BucketRow[] };
 
 export function isMessage<T extends { type: string }>(value: unknown): value is T {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' &&

@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { MirrorOverride } from '../../config/index.ts';
 import type { ListenerAddress } from '../../gateway.ts';
+import type { History } from '../../console/history.ts';
 import { absorbCounters, type CountersDump } from '../../stats/aggregate.ts';
 import { GatewayCounters } from '../../stats/counters.ts';
 import type { DataPlaneView } from '../data-plane-view.ts';
@@ -26,6 +27,8 @@ interface WorkerState {
   version: string;
   addresses: ListenerAddress[];
   lastStats: { counters: CountersDump; connections: { listener: string; count: number }[] } | null;
+  /** The newest second of this worker's console history already added into the primary's. */
+  historyThrough: number;
 }
 
 export interface SupervisorOptions {
@@ -43,6 +46,7 @@ export class WorkerSupervisor implements DataPlaneView {
   #stopping = false;
   #statsId = 0;
   readonly #pendingStats = new Map<number, { waiting: Set<number>; resolve: () => void }>();
+  readonly #pendingHistory = new Map<number, { history: History; waiting: Set<number>; resolve: () => void }>();
   #restarts = 0;
   #poll: NodeJS.Timeout | null = null;
 
@@ -113,6 +117,31 @@ export class WorkerSupervisor implements DataPlaneView {
     absorbCounters(this.counters, dumps);
   }
 
+  /**
+   * Asks every worker for the console buckets it completed since the last ask (waiting at most
+   * 500 ms), adds them into `history`, and completes it up to the second every worker has reported.
+   */
+  async collectHistory(history: History): Promise<void> {
+    const id = ++this.#statsId;
+    const ready = [...this.#workers.values()].filter((w) => w.ready);
+    if (ready.length === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, STATS_TIMEOUT_MS);
+      this.#pendingHistory.set(id, {
+        history,
+        waiting: new Set(ready.map((w) => w.worker.id)),
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      for (const w of ready) if (w.worker.isConnected()) w.worker.send({ type: 'sg:history', id, after: w.historyThrough } satisfies ToWorker);
+    });
+    this.#pendingHistory.delete(id);
+    const reported = [...this.#workers.values()].filter((w) => w.ready).map((w) => w.historyThrough);
+    if (reported.length > 0) history.complete(Math.min(...reported));
+  }
+
   /** Tells every worker to reload the config files with these overrides. */
   reload(): void {
     this.#broadcast({ type: 'sg:reload', overrides: [...this.#options.overrides()] });
@@ -139,7 +168,9 @@ export class WorkerSupervisor implements DataPlaneView {
 
   #fork(): void {
     const worker = cluster.fork({ [OVERRIDES_ENV]: JSON.stringify([...this.#options.overrides()]) });
-    const state: WorkerState = { worker, startedAt: Date.now(), ready: false, version: '', addresses: [], lastStats: null };
+    const state: WorkerState = {
+      worker, startedAt: Date.now(), ready: false, version: '', addresses: [], lastStats: null, historyThrough: -1,
+    };
     this.#workers.set(worker.id, state);
     worker.on('message', (message: unknown) => {
       if (isMessage<FromWorker>(message)) this.#onMessage(state, message);
@@ -160,6 +191,18 @@ export class WorkerSupervisor implements DataPlaneView {
       case 'sg:rejected':
         this.#options.log(`worker ${state.worker.process.pid} rejected a reload: ${message.messages.join('; ')}`);
         return;
+      case 'sg:history': {
+        const pending = this.#pendingHistory.get(message.id);
+        // A late answer is dropped whole; the next ask starts from where this worker was absorbed.
+        if (pending === undefined) return;
+        if (message.through > state.historyThrough) {
+          for (const row of message.rows) if (row.second > state.historyThrough) pending.history.add(row.id, row.second, row.values);
+          state.historyThrough = message.through;
+        }
+        pending.waiting.delete(state.worker.id);
+        if (pending.waiting.size === 0) pending.resolve();
+        return;
+      }
       case 'sg:stats': {
         state.lastStats = { counters: message.counters, connections: message.connections };
         const pending = this.#pendingStats.get(message.id);

@@ -4,6 +4,8 @@
  * shutdown). If the supervisor goes away, the worker drains and exits rather than serve unsupervised.
  */
 import { formatDiagnostic, type MirrorOverride } from '../../config/index.ts';
+import { History } from '../../console/history.ts';
+import { CounterSampler } from '../../console/sampler.ts';
 import { dumpCounters } from '../../stats/aggregate.ts';
 import { GatewayRuntime, type RuntimeOptions } from '../runtime.ts';
 import { isMessage, OVERRIDES_ENV, type FromWorker, type ToWorker } from './messages.ts';
@@ -11,6 +13,9 @@ import { isMessage, OVERRIDES_ENV, type FromWorker, type ToWorker } from './mess
 function send(message: FromWorker): void {
   process.send?.(message);
 }
+
+/** A worker keeps only the seconds its supervisor has not collected yet (it asks every second). */
+const WORKER_HISTORY_SECONDS = 30;
 
 /** Starts the worker's gateway; resolves with the exit code once it has shut down. */
 export async function runWorker(options: Omit<RuntimeOptions, 'admin' | 'watch' | 'statePath'>): Promise<number> {
@@ -23,9 +28,13 @@ export async function runWorker(options: Omit<RuntimeOptions, 'admin' | 'watch' 
   }
   const { runtime } = started;
   const gateway = runtime.gateway!;
+  const history = new History(WORKER_HISTORY_SECONDS);
+  const sampler = new CounterSampler(gateway.counters, history);
+  sampler.start();
   let stopped: () => void = () => {};
   const done = new Promise<void>((resolve) => (stopped = resolve));
   const shutdown = (): void => {
+    sampler.stop();
     void runtime.shutdown().then(stopped);
   };
   process.on('message', (message: unknown) => {
@@ -38,6 +47,9 @@ export async function runWorker(options: Omit<RuntimeOptions, 'admin' | 'watch' 
         return;
       case 'sg:stats':
         send({ type: 'sg:stats', id: message.id, counters: dumpCounters(gateway.counters), connections: gateway.connections() });
+        return;
+      case 'sg:history':
+        send({ type: 'sg:history', id: message.id, through: history.through, rows: history.dumpAfter(message.after) });
         return;
       case 'sg:reopen-logs':
         runtime.reopenLogs();
