@@ -8,6 +8,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>shadowgate console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/style.css">
 <script type="module" src="/dashboard/app.js"></script>
 </head>
@@ -90,7 +91,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 </main>
 <dialog id="token-dialog" aria-labelledby="token-title">
   <form id="token-form" method="dialog">
-    <h2 id="token-title">Admin token</h2>
+    <h2 id="token-title">Sign in to the admin API</h2>
     <p>This admin server requires a bearer token. It is kept for this tab only.</p>
     <label for="token-input">Admin token</label>
     <input id="token-input" type="password" autocomplete="off" required>

@@ -58,7 +58,7 @@ export async function authorizedFetch(path: string, init: RequestInit = {}): Pro
     const hadToken = token() !== null;
     const response = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string> | undefined) } });
     if (response.status !== 401) return response;
-    await response.body?.cancel();
+    await response.text();
     if (hadToken) sessionStorage.removeItem(TOKEN_KEY);
     await askForToken(hadToken);
   }

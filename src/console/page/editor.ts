@@ -89,7 +89,8 @@ export class MirrorEditor {
     this.#reset.hidden = route.override === null;
     if (sameRoute && this.#dirty) return;
     this.#dirty = false;
-    this.#clearErrors();
+    // The same route refreshed (after a change, or a reload elsewhere) keeps its last message.
+    if (!sameRoute) this.#clearErrors();
     const o = route.override;
     const m = route.mirrors[0];
     const firstMirrorable = this.#services.find((s) => s.ports.some((p) => p.mirrorable))?.host ?? '';
