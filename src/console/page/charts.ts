@@ -46,6 +46,8 @@ interface Built {
   readonly series: uPlot.Series[];
   readonly data: uPlot.AlignedData;
   readonly unit: string;
+  /** Latency spans sub-millisecond p50s to p99 spikes of seconds: a log axis shows both. */
+  readonly log?: boolean;
 }
 
 function qps(route: RouteData): Built {
@@ -65,7 +67,7 @@ function latency(route: RouteData): Built {
     series.push(line(`${name(s)} p99`, colour(s, i), s.role, { width: 1.25, dash: s.role === 'mirror' ? [2, 3] : [10, 3, 2, 3] }));
     data.push(s.columns.p99Ms);
   });
-  return { unit: 'ms', series, data: [route.t, ...data] as uPlot.AlignedData };
+  return { unit: 'ms (log scale)', series, data: [route.t, ...data] as uPlot.AlignedData, log: true };
 }
 
 function status(route: RouteData): Built {
@@ -111,7 +113,10 @@ export class ComparisonCharts {
             height: HEIGHT,
             series: built.series,
             axes: axes(built.unit),
-            scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+            scales: {
+              x: { time: true },
+              y: built.log ? { distr: 3, log: 10 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+            },
             legend: { live: true },
             cursor: { drag: { x: false, y: false } },
           },
