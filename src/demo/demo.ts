@@ -78,14 +78,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     configFile = join(dir, 'demo.yaml');
     await writeFile(configFile, demoConfigYaml({ gatewayPort, primaryPort: primary.port, shadowPort: shadow.port, percentage }));
 
+    const start = (adminPort: number) =>
+      GatewayRuntime.start({
+        paths: [configFile],
+        admin: { host: LOOPBACK, port: adminPort, token: null },
+        accessLog: 'off',
+        drainTimeoutMs: 2000,
+        watch: false,
+      });
     let adminPort = options.adminPort ?? DEMO_DEFAULT_ADMIN_PORT;
     if (options.adminPort === undefined && !(await isPortFree(LOOPBACK, adminPort))) adminPort = 0;
-    const started = await GatewayRuntime.start({
-      paths: [configFile],
-      admin: { host: LOOPBACK, port: adminPort, token: null },
-      accessLog: 'off',
-      drainTimeoutMs: 2000,
-      watch: false,
+    // Free a moment ago is not free now: someone else may have bound it meanwhile; take any port then.
+    const started = await start(adminPort).catch((error: unknown) => {
+      if (options.adminPort === undefined && adminPort !== 0 && (error as NodeJS.ErrnoException).code === 'EADDRINUSE') return start(0);
+      throw error;
     });
     if (!started.ok) {
       await closeAll();

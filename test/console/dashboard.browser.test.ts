@@ -47,17 +47,27 @@ describe('dashboard in Chromium', () => {
     const page = await browser.newPage();
     const problems = watchProblems(page);
     await openDashboard(page, gw.admin);
-    // Give the 10-second QPS window time to fill with steady traffic.
-    await waitFor(async () => (await cellNumber(page, 'primary', QPS)) >= 30, { timeoutMs: 20_000, description: 'primary QPS near 40' });
-    await waitFor(
+    // Wait for a full 10-second QPS window of steady traffic, then compare what the page says for one
+    // second (read in one go) with what the shadow backend received over the same ten seconds.
+    const agreed = await waitFor(
       async () => {
-        const primary = await cellNumber(page, 'primary', QPS);
-        const mirror = await cellNumber(page, 'mirror', QPS);
-        const backend = receivedRate(gw.shadow, 10);
-        return Math.abs(mirror - primary) <= 0.1 * primary && Math.abs(backend - mirror) <= 0.1 * mirror && { primary, mirror, backend };
+        const shown = await page.evaluate((route) => {
+          const table = document.getElementById('overview')!;
+          const rows = [...table.querySelectorAll(`tbody[data-route="${route}"] tr`)].filter((r) => r.querySelector('td.role'));
+          const qps = (role: string) => Number(rows.find((r) => r.querySelector('td.role')!.textContent === role)?.children[2]?.textContent);
+          return { through: Number(table.dataset.through), primary: qps('primary'), mirror: qps('mirror') };
+        }, ROUTE);
+        if (!(shown.primary > 0) || Number.isNaN(shown.through)) return null;
+        const from = (shown.through - 9) * 1000;
+        const backend = gw.shadow.received.filter((r) => r.at >= from && r.at < (shown.through + 1) * 1000).length / 10;
+        const { primary, mirror } = shown;
+        const fullWindow = gw.shadow.received.length > 0 && gw.shadow.received[0]!.at < from;
+        const agree = Math.abs(mirror - primary) <= 0.1 * primary && Math.abs(backend - mirror) <= 0.1 * mirror;
+        return fullWindow && agree ? { ...shown, backend } : null;
       },
-      { timeoutMs: 20_000, description: 'primary, mirror and backend rates agree within 10%' },
+      { timeoutMs: 30_000, intervalMs: 250, description: 'primary, mirror and backend rates agree within 10% over a full window' },
     );
+    assert.ok(agreed.primary >= 5, JSON.stringify(agreed));
     const share = await row(page, 'mirror').getByRole('cell').first().innerText();
     assert.match(share, /configured 100%/);
     assert.match(share, /consistent/);
@@ -217,10 +227,11 @@ describe('dashboard in Chromium', () => {
   test('a cross-site PUT is refused and changes nothing', async (t) => {
     const gw = await startConsoleGateway(t, { mirrorPct: 100 });
     const body = JSON.stringify({ destination: { host: 'httpbin-next', port: 80 }, percentage: 1, enabled: true });
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { origin: 'http://evil.example', 'content-type': 'application/json' },
       { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const answer = await requestVia(`${gw.admin}/api/routes/${ROUTE}/mirror`, { method: 'PUT', body, headers });
       assert.equal(answer.status, 403, answer.text());
     }

@@ -53,7 +53,7 @@ describe('console API', () => {
       async () => {
         const b = await timeseries(gw.admin);
         const [primary, mirror] = b.routes[0]!.series;
-        return sum(primary!.columns.qps) === 50 && sum(mirror!.columns.qps) === 50 && b;
+        return sum(primary!.columns.qps) === 50 && sum(mirror!.columns.qps) === 50 ? b : null;
       },
       { timeoutMs: 5_000, description: 'the history counted 50 requests and 50 copies' },
     );
@@ -104,7 +104,7 @@ describe('console API', () => {
     const mirror = await waitFor(
       async () => {
         const m = (await timeseries(gw.admin)).routes[0]!.series[1]!;
-        return m.summary.failed + m.summary.dropped === 20 && m;
+        return m.summary.failed + m.summary.dropped === 20 ? m : null;
       },
       { timeoutMs: 5_000, description: 'every copy failed or was dropped' },
     );
@@ -144,7 +144,7 @@ test('with --workers 2 the primary sums both workers\' buckets', async (t) => {
     async () => {
       const b = await timeseries(admin);
       const [p, m] = b.routes[0]!.series;
-      return sum(p!.columns.qps) === 60 && sum(m!.columns.qps) === 60 && b;
+      return sum(p!.columns.qps) === 60 && sum(m!.columns.qps) === 60 ? b : null;
     },
     { timeoutMs: 10_000, description: '60 requests and 60 copies summed over the workers' },
   );
