@@ -8,7 +8,7 @@ import { listRoutes, type RouteView } from '../admin/routes-api.ts';
 import type { GatewayController } from '../control/controller.ts';
 import type { GatewayInfo, StreamTick, TimeseriesResponse } from './api-types.ts';
 import { History } from './history.ts';
-import { routeTick, routeTimeseries, type ViewContext } from './view.ts';
+import { recordedMirrors, routeTick, routeTimeseries, type ViewContext } from './view.ts';
 
 /** Something that fills the history once a second and says which second it completed. */
 export interface HistoryFeed {
@@ -143,7 +143,7 @@ export class ConsoleState {
   #context(): ViewContext {
     this.#notePolicies();
     const policySince = new Map([...this.#policies].map(([id, p]) => [id, p.since]));
-    return { history: this.history, routes: this.#routeViews(), policySince };
+    return { history: this.history, routes: this.#routeViews(), policySince, recordedMirrors: recordedMirrors(this.history) };
   }
 }
 

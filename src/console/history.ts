@@ -8,21 +8,25 @@ import { parseSeriesKey, rowWidth, seriesKey, type SeriesId } from './series.ts'
 
 /** 15 minutes of 1-second buckets. */
 export const HISTORY_SECONDS = 900;
-/** Past this many series new ones are not recorded (and `History.overflowed` says so). */
-export const MAX_SERIES = 2048;
+/**
+ * Past this many series new ones are not recorded (and `History.overflowed` says so). A series costs
+ * at most 900 × (31 + 1) × 4 bytes ≈ 115 KB, so the cap bounds the history near 60 MB.
+ */
+export const MAX_SERIES = 512;
 
 class Ring {
   readonly id: SeriesId;
   readonly width: number;
   /** The epoch second each slot holds; a slot with another second is empty for the one asked about. */
   readonly seconds: Float64Array;
-  readonly rows: Float64Array;
+  /** Per-second counts: float32 holds every integer below 2^24 exactly, far above any count per second. */
+  readonly rows: Float32Array;
 
   constructor(id: SeriesId, length: number) {
     this.id = id;
     this.width = rowWidth(id.kind);
     this.seconds = new Float64Array(length).fill(-1);
-    this.rows = new Float64Array(length * this.width);
+    this.rows = new Float32Array(length * this.width);
   }
 }
 
@@ -96,7 +100,7 @@ export class History {
   }
 
   /** The row of `second`, or `null` when the series had nothing then (or it is out of the ring). */
-  row(id: SeriesId, second: number): Float64Array | null {
+  row(id: SeriesId, second: number): Float32Array | null {
     const ring = this.#rings.get(seriesKey(id));
     if (ring === undefined || second < 0) return null;
     const slot = second % this.length;

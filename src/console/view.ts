@@ -35,7 +35,7 @@ const MIRROR_DROPS = {
 } as const;
 
 /** The value below which a fraction `q` of a histogram's observations fall, interpolated in its bucket. */
-export function percentile(row: Float64Array, offset: number, q: number): number | null {
+export function percentile(row: ArrayLike<number>, offset: number, q: number): number | null {
   let total = 0;
   for (let i = 0; i < HISTOGRAM_SLOTS; i++) total += row[offset + i]!;
   if (total === 0) return null;
@@ -66,17 +66,17 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-function get<K extends SeriesKind>(row: Float64Array, kind: K, field: Parameters<typeof fieldIndex<K>>[1]): number {
+function get<K extends SeriesKind>(row: ArrayLike<number>, kind: K, field: Parameters<typeof fieldIndex<K>>[1]): number {
   return row[fieldIndex(kind, field)]!;
 }
 
-function statusOf(kind: 'route' | 'mirror', row: Float64Array): Record<ChartStatusClass, number> {
+function statusOf(kind: 'route' | 'mirror', row: ArrayLike<number>): Record<ChartStatusClass, number> {
   const out = {} as Record<ChartStatusClass, number>;
   for (const s of STATUS_CLASSES) out[s] = get(row, kind, s);
   return out;
 }
 
-function reasons<F extends string>(kind: SeriesKind, rows: Float64Array[], names: Record<F, string>): { total: number; reasons: Record<string, number> } {
+function reasons<F extends string>(kind: SeriesKind, rows: ArrayLike<number>[], names: Record<F, string>): { total: number; reasons: Record<string, number> } {
   const out: Record<string, number> = {};
   let total = 0;
   for (const [field, label] of Object.entries(names) as [F, string][]) {
@@ -95,11 +95,11 @@ interface RouteSeriesIds {
   readonly mirrors: { readonly id: SeriesId; readonly configured: RouteView['mirrors'][number] | null }[];
 }
 
-function idsOf(route: RouteView, history: History): RouteSeriesIds {
+function idsOf(route: RouteView, ctx: ViewContext): RouteSeriesIds {
   const mirrors: RouteSeriesIds['mirrors'] = route.mirrors.map((m) => ({ id: { kind: 'mirror', route: route.id, cluster: m.cluster }, configured: m }));
   // Mirrors the route no longer has keep their history on the chart until it ages out.
-  for (const id of history.ids()) {
-    if (id.kind === 'mirror' && id.route === route.id && !route.mirrors.some((m) => m.cluster === id.cluster)) mirrors.push({ id, configured: null });
+  for (const cluster of ctx.recordedMirrors.get(route.id) ?? []) {
+    if (!route.mirrors.some((m) => m.cluster === cluster)) mirrors.push({ id: { kind: 'mirror', route: route.id, cluster }, configured: null });
   }
   return {
     route: { kind: 'route', route: route.id, cluster: '' },
@@ -113,6 +113,15 @@ export interface ViewContext {
   readonly routes: readonly RouteView[];
   /** Per route id, the first second under its current mirror policy. */
   readonly policySince: ReadonlyMap<string, number>;
+  /** Per route id, the mirror clusters the history has series of. */
+  readonly recordedMirrors: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The view context's index of recorded mirror series, built once per request or tick. */
+export function recordedMirrors(history: History): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const id of history.ids()) if (id.kind === 'mirror') out.set(id.route, [...(out.get(id.route) ?? []), id.cluster]);
+  return out;
 }
 
 /** The series of one route as of the history's newest complete second, with columns from `since`. */
@@ -123,7 +132,7 @@ export function routeTimeseries(ctx: ViewContext, route: RouteView, since: numbe
   const t: number[] = [];
   if (through >= 0) for (let s = from; s <= through; s++) t.push(s);
   const views = seriesViews(ctx, route);
-  const ids = idsOf(route, history);
+  const ids = idsOf(route, ctx);
   const series = views.map((view, i) => {
     const columns = emptyColumns();
     for (const s of t) {
@@ -138,7 +147,7 @@ export function routeTimeseries(ctx: ViewContext, route: RouteView, since: numbe
 /** The newest second of every series of a route, with its summary. */
 export function routeTick(ctx: ViewContext, route: RouteView): { route: string; series: (SeriesView & { point: SeriesPoint })[] } {
   const { history } = ctx;
-  const ids = idsOf(route, history);
+  const ids = idsOf(route, ctx);
   const views = seriesViews(ctx, route);
   return {
     route: route.id,
@@ -151,7 +160,7 @@ export function routeTick(ctx: ViewContext, route: RouteView): { route: string; 
 
 function seriesViews(ctx: ViewContext, route: RouteView): SeriesView[] {
   const { history } = ctx;
-  const ids = idsOf(route, history);
+  const ids = idsOf(route, ctx);
   const through = history.through;
   const windowFrom = through - SUMMARY_SECONDS + 1;
   // Right after start there are fewer than 10 seconds to average over.
