@@ -13,6 +13,7 @@ const MIRROR_COLOURS = ['#ea580c', '#9333ea', '#0d9488', '#be185d'];
 const STATUS_COLOURS = { '2xx': '#16a34a', '4xx': '#d97706', '5xx': '#dc2626', failed: '#7c3aed', dropped: '#6b7280' } as const;
 const MIRROR_DASH = [7, 4];
 const HEIGHT = 200;
+const TIME: uPlot.Series = { label: 'time', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toLocaleTimeString('en-GB')) };
 
 function colour(s: ChartSeries, index: number): string {
   return s.role === 'primary' ? PRIMARY_COLOUR : MIRROR_COLOURS[(index - 1) % MIRROR_COLOURS.length]!;
@@ -29,6 +30,8 @@ function line(label: string, stroke: string, role: ChartSeries['role'], extra: P
     width: role === 'primary' ? 2.5 : 2,
     ...(role === 'mirror' && { dash: MIRROR_DASH }),
     points: { show: false },
+    // Blank rather than "--" while the cursor is off the chart, so the legend reads as a legend.
+    value: (_u, v) => (v == null ? '' : v.toFixed(v < 10 ? 2 : 1)),
     ...extra,
   };
 }
@@ -53,13 +56,13 @@ interface Built {
 function qps(route: RouteData): Built {
   return {
     unit: 'requests / s',
-    series: [{}, ...route.series.map((s, i) => line(`${name(s)} QPS`, colour(s, i), s.role))],
+    series: [TIME, ...route.series.map((s, i) => line(`${name(s)} QPS`, colour(s, i), s.role))],
     data: [route.t, ...route.series.map((s) => s.columns.qps)],
   };
 }
 
 function latency(route: RouteData): Built {
-  const series: uPlot.Series[] = [{}];
+  const series: uPlot.Series[] = [TIME];
   const data: (number | null)[][] = [];
   route.series.forEach((s, i) => {
     series.push(line(`${name(s)} p50`, colour(s, i), s.role));
@@ -71,7 +74,7 @@ function latency(route: RouteData): Built {
 }
 
 function status(route: RouteData): Built {
-  const series: uPlot.Series[] = [{}];
+  const series: uPlot.Series[] = [TIME];
   const data: number[][] = [];
   for (const s of route.series) {
     const kinds = s.role === 'mirror' ? (['2xx', '4xx', '5xx', 'failed', 'dropped'] as const) : (['2xx', '4xx', '5xx', 'failed'] as const);
