@@ -151,3 +151,19 @@ test('with --workers 2 the primary sums both workers\' buckets', async (t) => {
   assert.equal(body.gateway.workers, 2);
   assert.equal(shadow.count, 60);
 });
+
+test('the dashboard page needs no token but passes the Host check; its data needs the token', async (t) => {
+  const token = 'page-token';
+  const gw = await startConsoleGateway(t, { runtime: { admin: { host: '127.0.0.1', port: 0, token } } });
+  for (const path of ['/dashboard', '/dashboard/app.js', '/dashboard/style.css']) {
+    const answer = await requestVia(`${gw.admin}${path}`);
+    assert.equal(answer.status, 200, path);
+    assert.match(String(answer.headers['content-security-policy']), /frame-ancestors 'none'/);
+  }
+  assert.equal((await requestVia(`${gw.admin}/dashboard`, { host: 'rebound.example:80' })).status, 421, 'DNS rebinding is refused');
+  assert.equal((await requestVia(`${gw.admin}/dashboard/nothing-here`)).status, 404);
+  for (const path of ['/api/timeseries', '/api/stream', '/api/routes', '/api/services']) {
+    assert.equal((await requestVia(`${gw.admin}${path}`)).status, 401, path);
+  }
+  assert.equal((await requestVia(`${gw.admin}/api/timeseries`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+});
