@@ -20,10 +20,10 @@ export interface SeriesSummary {
   readonly successPct: number | null;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
-  /** Failures (no response): connect failures, resets, timeouts; primary also overflows. */
+  /** Failures (no usable response): connect failures, resets, timeouts, protocol errors; primary also overflows. */
   readonly failed: number;
   readonly failedReasons: Readonly<Record<string, number>>;
-  /** Copies never sent (mirror only; always 0 for a primary). */
+  /** Copies dropped before sending or abandoned midway (mirror only; always 0 for a primary). */
   readonly dropped: number;
   readonly droppedReasons: Readonly<Record<string, number>>;
   readonly windowSeconds: number;

@@ -26,11 +26,11 @@ export const HISTOGRAM_SLOTS = LATENCY_BUCKETS_MS.length + 1;
 /** Field names of each kind, in row order; every row ends with the latency histogram's slots. */
 export const FIELDS = {
   route: ['requests', ...STATUS],
-  upstream: ['requests', 'retries', ...STATUS, 'connectFailures', 'timeouts', 'resets', 'overflows'],
+  upstream: ['requests', 'retries', ...STATUS, 'connectFailures', 'timeouts', 'resets', 'overflows', 'protocolErrors'],
   mirror: [
     'sampled', 'sent', ...STATUS,
-    'failedConnect', 'failedReset', 'failedTimeout',
-    'droppedOverflow', 'droppedBodyTooLarge', 'droppedNoEndpoint', 'droppedAborted', 'droppedEjected',
+    'failedConnect', 'failedReset', 'failedTimeout', 'failedProtocol',
+    'droppedOverflow', 'droppedBodyTooLarge', 'droppedNoEndpoint', 'droppedAborted', 'droppedEjected', 'droppedResponseTooLarge',
   ],
 } as const satisfies Record<SeriesKind, readonly string[]>;
 
@@ -65,38 +65,26 @@ function writeHistogram(row: Float64Array, offset: number, counts: Float64Array)
   for (let i = 0; i < HISTOGRAM_SLOTS; i++) row[offset + i] = counts[i] ?? 0;
 }
 
+/** Writes the running totals of `counter` into a row of `kind`: each field of FIELDS by its name. */
+function totals<K extends SeriesKind>(kind: K, counter: object, completed: Readonly<Record<string, number>>, counts: Float64Array, row: Float64Array): Float64Array {
+  const fields = FIELDS[kind] as readonly string[];
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i]!;
+    row[i] = name in completed ? completed[name]! : ((counter as Record<string, unknown>)[name] as number);
+  }
+  writeHistogram(row, fields.length, counts);
+  return row;
+}
+
 /** The running totals of a route's downstream counters (one listener's), as a row. */
 export function routeTotals(c: Readonly<DownstreamCounters>, row: Float64Array): Float64Array {
-  row[0] = c.requests;
-  for (let i = 0; i < STATUS.length; i++) row[1 + i] = c.completed[STATUS[i]!];
-  writeHistogram(row, FIELDS.route.length, c.latency.counts);
-  return row;
+  return totals('route', c, c.completed as unknown as Record<string, number>, c.latency.counts, row);
 }
 
 export function upstreamTotals(c: Readonly<UpstreamCounters>, row: Float64Array): Float64Array {
-  row[0] = c.requests;
-  row[1] = c.retries;
-  for (let i = 0; i < STATUS.length; i++) row[2 + i] = c.completed[STATUS[i]!];
-  row[7] = c.connectFailures;
-  row[8] = c.timeouts;
-  row[9] = c.resets;
-  row[10] = c.overflows;
-  writeHistogram(row, FIELDS.upstream.length, c.latency.counts);
-  return row;
+  return totals('upstream', c, c.completed as unknown as Record<string, number>, c.latency.counts, row);
 }
 
 export function mirrorTotals(c: Readonly<MirrorCounters>, row: Float64Array): Float64Array {
-  row[0] = c.sampled;
-  row[1] = c.sent;
-  for (let i = 0; i < STATUS.length; i++) row[2 + i] = c.completed[STATUS[i]!];
-  row[7] = c.failedConnect;
-  row[8] = c.failedReset;
-  row[9] = c.failedTimeout;
-  row[10] = c.droppedOverflow;
-  row[11] = c.droppedBodyTooLarge;
-  row[12] = c.droppedNoEndpoint;
-  row[13] = c.droppedAborted;
-  row[14] = c.droppedEjected;
-  writeHistogram(row, FIELDS.mirror.length, c.latency.counts);
-  return row;
+  return totals('mirror', c, c.completed as unknown as Record<string, number>, c.latency.counts, row);
 }

@@ -24,14 +24,21 @@ export const QPS_SECONDS = 10;
 /** How far the observed mirror share may stray: 3 binomial standard deviations. */
 const SIGMAS = 3;
 
-const PRIMARY_FAILURES = { connectFailures: 'connect failure', timeouts: 'timeout', resets: 'reset', overflows: 'overflow (max in flight)' } as const;
-const MIRROR_FAILURES = { failedConnect: 'connect failure', failedReset: 'reset', failedTimeout: 'timeout' } as const;
+const PRIMARY_FAILURES = {
+  connectFailures: 'connect failure',
+  timeouts: 'timeout',
+  resets: 'reset',
+  protocolErrors: 'not HTTP (protocol error)',
+  overflows: 'overflow (max in flight)',
+} as const;
+const MIRROR_FAILURES = { failedConnect: 'connect failure', failedReset: 'reset', failedTimeout: 'timeout', failedProtocol: 'not HTTP (protocol error)' } as const;
 const MIRROR_DROPS = {
   droppedOverflow: 'over the in-flight cap',
   droppedBodyTooLarge: 'body larger than the copy buffer',
   droppedNoEndpoint: 'no endpoint',
   droppedAborted: 'client aborted the request',
   droppedEjected: 'every endpoint ejected',
+  droppedResponseTooLarge: 'response larger than the bound',
 } as const;
 
 /** The value below which a fraction `q` of a histogram's observations fall, interpolated in its bucket. */

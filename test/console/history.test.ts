@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { History } from '../../src/console/history.ts';
 import { CounterSampler } from '../../src/console/sampler.ts';
-import { fieldIndex, histogramOffset, rowWidth, type SeriesId } from '../../src/console/series.ts';
+import { fieldIndex, histogramOffset, mirrorTotals, routeTotals, rowWidth, upstreamTotals, type SeriesId } from '../../src/console/series.ts';
 import { percentile, shareConsistent } from '../../src/console/view.ts';
 import { GatewayCounters } from '../../src/stats/counters.ts';
 
@@ -126,4 +126,14 @@ describe('numbers read from the history', () => {
     assert.equal(shareConsistent(0, 1000, 0), true);
     assert.equal(shareConsistent(0, 0, 0.5), null);
   });
+});
+
+test('every field a row records is a number on the counters it reads', () => {
+  const counters = new GatewayCounters();
+  const rows = {
+    route: routeTotals(counters.downstream('l', 'r'), new Float64Array(rowWidth('route'))),
+    upstream: upstreamTotals(counters.upstream('c'), new Float64Array(rowWidth('upstream'))),
+    mirror: mirrorTotals(counters.mirror('r', 'c'), new Float64Array(rowWidth('mirror'))),
+  };
+  for (const [kind, row] of Object.entries(rows)) assert.ok(row.every((v) => v === 0), `${kind}: ${[...row].join(',')}`);
 });
