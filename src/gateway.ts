@@ -5,6 +5,8 @@
  * one synchronous step, so each request runs entirely on the snapshot it started with.
  */
 import type { Listener, Snapshot } from './snapshot/types.ts';
+import type { DownstreamLimits } from './dataplane/downstream-limits.ts';
+import { DEFAULT_DOWNSTREAM_LIMITS } from './dataplane/downstream-limits.ts';
 import { BoundListener } from './dataplane/listener.ts';
 import { Proxy } from './dataplane/proxy.ts';
 import { UpstreamClusters } from './dataplane/upstream/upstream-clusters.ts';
@@ -31,6 +33,8 @@ export interface GatewayOptions {
   readonly mirrorOutlier?: OutlierSettings;
   /** Where to count; a runtime passes its own so metrics can exist before the gateway starts. */
   readonly counters?: GatewayCounters;
+  /** Timeouts and the connection limit of every listener; unset fields keep their defaults. */
+  readonly downstream?: Partial<DownstreamLimits>;
 }
 
 /** A listener can be updated in place only while it keeps its address, port and protocol. */
@@ -44,6 +48,7 @@ export class Gateway {
   readonly #mirror: UpstreamClusters;
   readonly #shadows: ShadowWriter;
   readonly #proxy: Proxy;
+  readonly #downstreamLimits: DownstreamLimits;
   #snapshot: Snapshot;
   #listeners = new Map<string, BoundListener>();
   /** Listeners a reload removed, still finishing their requests; `close()` waits for them. */
@@ -54,6 +59,7 @@ export class Gateway {
     const random = options.random ?? Math.random;
     this.counters = options.counters ?? new GatewayCounters();
     this.#snapshot = snapshot;
+    this.#downstreamLimits = Object.freeze({ ...DEFAULT_DOWNSTREAM_LIMITS, ...definedFields(options.downstream) });
     this.#primary = new UpstreamClusters({ random, dnsRefreshMs: options.dnsRefreshMs });
     // Shadows get pools of their own: a slow or dead shadow can never hold a primary connection.
     // Their outlier detection is the shadow writer's own, not the DestinationRule's.
@@ -170,7 +176,7 @@ export class Gateway {
           this.#listeners.delete(config.name);
           await existing.close(0);
         }
-        const listener = new BoundListener(config, this.#proxy);
+        const listener = new BoundListener(config, this.#proxy, { limits: this.#downstreamLimits, counters: this.counters });
         await listener.listen();
         opened.set(config.name, listener);
       }
@@ -180,6 +186,11 @@ export class Gateway {
     }
     return opened;
   }
+}
+
+/** `{a: undefined}` must not override a default when spread. */
+function definedFields<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function delay(ms: number): Promise<void> {

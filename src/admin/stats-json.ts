@@ -23,6 +23,7 @@ export function statsJson(dataPlane: DataPlaneView, controller: GatewayControlle
     },
     rates: rates.rates(),
     listeners: dataPlane.connections(),
+    closedConnections: [...counters.listeners()],
     downstream: [...counters.downstreams()].map(strip),
     upstream: [...counters.upstreams()].map(strip),
     mirror: [...counters.mirrors()].map(strip),

@@ -58,3 +58,12 @@ export function namespaceName(value: string): string {
   }
   return value;
 }
+
+/** A number of seconds >= 0, fractions allowed; 0 turns the timeout off. */
+export function nonNegativeSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError('expected a number of seconds >= 0 (0 disables it).');
+  }
+  return n;
+}

@@ -11,7 +11,8 @@ import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
 import { listeningLine } from './listener-text.ts';
 import { addIdentityOptions, countsText, printDiagnostics, proxyIdentity } from './load-config.ts';
-import { nonNegativeInteger, positiveSeconds } from './options.ts';
+import { DEFAULT_DOWNSTREAM_LIMITS, type DownstreamLimits } from '../dataplane/downstream-limits.ts';
+import { nonNegativeInteger, nonNegativeSeconds, positiveSeconds } from './options.ts';
 import { failureText, type Outcome } from './outcome.ts';
 import { aborted, onShutdownSignal } from './shutdown.ts';
 
@@ -32,6 +33,10 @@ export interface RunOptions {
   readonly workers: number;
   readonly proxyLabels?: Record<string, string>;
   readonly proxyNamespace: string;
+  readonly requestHeadersTimeout: number;
+  readonly idleTimeout: number;
+  readonly requestBodyTimeout: number;
+  readonly maxConnections: number;
 }
 
 export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): void {
@@ -51,7 +56,11 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .option('--mirror-max-body-bytes <n>', 'buffer bound of each shadow\'s request-body copy; a copy that outgrows it is abandoned', nonNegativeInteger)
     .option('--mirror-timeout <ms>', 'shadow request timeout when the route sets none', nonNegativeInteger)
     .option('--mirror-max-in-flight <n>', 'shadows in flight per mirror cluster; past it copies are dropped', nonNegativeInteger)
-    .option('--mirror-max-response-bytes <n>', 'bytes of a shadow\'s response read and discarded; past it the shadow connection is closed (default 1 MiB)', nonNegativeInteger);
+    .option('--mirror-max-response-bytes <n>', 'bytes of a shadow\'s response read and discarded; past it the shadow connection is closed (default 1 MiB)', nonNegativeInteger)
+    .option('--request-headers-timeout <seconds>', 'time a client has to send complete request headers (and, for HTTPS, the TLS handshake), else 408 and close; 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.requestHeadersTimeoutMs / 1000)
+    .option('--idle-timeout <seconds>', 'close a downstream connection with no request in progress for this long; 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.idleTimeoutMs / 1000)
+    .option('--request-body-timeout <seconds>', 'end a request whose body receives no byte for this long (408, or a reset once the response started); 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.requestBodyTimeoutMs / 1000)
+    .option('--max-connections <n>', 'open downstream connections per listener (per worker); past it new ones are closed at once; 0: unlimited', nonNegativeInteger, DEFAULT_DOWNSTREAM_LIMITS.maxConnections);
   addIdentityOptions(command)
     .addHelpText(
       'after',
@@ -94,6 +103,7 @@ async function runAsWorker(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   const code = await runWorker({
     paths: opts.config,
     compile: { mirror: mirrorSettings(opts), identity: proxyIdentity(opts) },
+    gateway: { downstream: downstreamLimits(opts) },
     accessLog: opts.accessLog,
     drainTimeoutMs: opts.drainTimeout * 1000,
     log: (line) => say(io.stderr, `shadowgate worker ${process.pid}: ${line}`),
@@ -108,6 +118,20 @@ function mirrorSettings(opts: RunOptions) {
     ...(opts.mirrorMaxInFlight !== undefined && { maxInFlight: opts.mirrorMaxInFlight }),
     ...(opts.mirrorMaxResponseBytes !== undefined && { maxResponseBytes: opts.mirrorMaxResponseBytes }),
   };
+}
+
+function downstreamLimits(opts: RunOptions): DownstreamLimits {
+  const ms = (seconds: number): number => Math.round(seconds * 1000);
+  return {
+    requestHeadersTimeoutMs: ms(opts.requestHeadersTimeout),
+    idleTimeoutMs: ms(opts.idleTimeout),
+    requestBodyTimeoutMs: ms(opts.requestBodyTimeout),
+    maxConnections: opts.maxConnections,
+  };
+}
+
+function secondsText(ms: number): string {
+  return ms === 0 ? 'off' : `${ms / 1000} s`;
 }
 
 /** `HOST:PORT` or `[v6]:PORT`. */
@@ -143,6 +167,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     started = await GatewayRuntime.start({
       paths: opts.config,
       compile: { mirror, identity: proxyIdentity(opts) },
+      gateway: { downstream: downstreamLimits(opts) },
       statePath: opts.state ?? null,
       admin: { ...admin, token: token.token, allowedHosts: opts.adminAllowedHosts ?? [] },
       accessLog: opts.accessLog,
@@ -173,6 +198,8 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     const { mirror: settings } = snapshot;
     say(io.stdout, `shadowgate ready (config ${snapshot.version}, ${countsText(errors, started.diagnostics.length - errors)})`);
     say(io.stdout, `mirror: max body buffer ${settings.maxBodyBytes} bytes, timeout ${settings.defaultTimeoutMs} ms, max in flight ${settings.maxInFlight}, max response ${settings.maxResponseBytes} bytes`);
+    const limits = downstreamLimits(opts);
+    say(io.stdout, `downstream: request headers timeout ${secondsText(limits.requestHeadersTimeoutMs)}, idle timeout ${secondsText(limits.idleTimeoutMs)}, request body timeout ${secondsText(limits.requestBodyTimeoutMs)}, max connections ${limits.maxConnections === 0 ? 'unlimited' : limits.maxConnections} per listener`);
     for (const address of runtime.dataPlane.addresses()) say(io.stdout, listeningLine(address));
     if (runtime.supervisor !== null) say(io.stdout, `serving from ${opts.workers} workers (pids ${runtime.supervisor.pids().join(', ')})`);
     const adminAddress = runtime.adminAddress!;

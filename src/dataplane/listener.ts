@@ -6,34 +6,25 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { createServer as createHttpServer } from '../platform/node-http.ts';
 import { type DomainTable, domainTable, lookupDomain } from '../snapshot/domain-table.ts';
 import type { Listener, TlsServerContext } from '../snapshot/types.ts';
+import type { GatewayCounters, ListenerCounters } from '../stats/counters.ts';
+import { DownstreamConnections } from './downstream-connections.ts';
+import { checkIntervalMs, DEFAULT_DOWNSTREAM_LIMITS, type DownstreamLimits } from './downstream-limits.ts';
+import { rawLocalReply } from './local-reply.ts';
 import type { Proxy } from './proxy.ts';
 
 /** Envoy's default header limit is 60 KiB; Node's 16 KiB would turn valid requests into 431s. */
 const MAX_HEADER_BYTES = 60 * 1024;
-const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+/** Node's own default, for HTTPS listeners with the request-headers timeout disabled. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 120_000;
 
-const BAD_REQUEST = Buffer.from(
-  'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 51\r\n\r\n' +
-    '{"code":"BAD_REQUEST","message":"malformed request"}',
-);
-const HEADERS_TOO_LARGE = Buffer.from(
-  'HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\nconnection: close\r\n' +
-    'content-length: 63\r\n\r\n{"code":"HEADERS_TOO_LARGE","message":"request headers too large"}',
-);
-
-/**
- * A request Node's parser rejects (bad framing, invalid characters, conflicting lengths) is answered
- * here and never reaches the proxy, so it is never forwarded.
- */
-function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (socket.writable && !socket.destroyed) {
-    socket.end(error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_REQUEST);
-  }
-  socket.destroySoon?.();
+export interface BoundListenerOptions {
+  readonly limits?: DownstreamLimits;
+  /** Where the listener counts the connections it closes or refuses. */
+  readonly counters: GatewayCounters;
 }
 
 /** The response a connection is busy with, kept on the socket so draining can find it. */
@@ -47,23 +38,35 @@ export class BoundListener {
   config: Listener;
   readonly server: Server;
   readonly #sockets = new Set<ServedSocket>();
+  readonly #connections: DownstreamConnections;
+  readonly #counters: ListenerCounters;
   #certificates: Certificates = NO_CERTIFICATES;
   #draining = false;
   #closed: Promise<void> | null = null;
 
-  constructor(config: Listener, proxy: Proxy) {
+  constructor(config: Listener, proxy: Proxy, options: BoundListenerOptions) {
     this.config = config;
+    const limits = options.limits ?? DEFAULT_DOWNSTREAM_LIMITS;
+    const interval = checkIntervalMs(limits);
+    this.#counters = options.counters.listener(config.name);
+    const connections = new DownstreamConnections(limits, this.#counters, interval);
+    this.#connections = connections;
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       (req.socket as ServedSocket)[CURRENT_RESPONSE] = res;
       // Draining: answer, then close the connection, so the client takes its next request elsewhere.
       if (this.#draining) res.setHeader('connection', 'close');
-      proxy.handle(this.config, req, res);
+      connections.request(req, res);
+      proxy.handle(this.config, req, res, connections.ownBody);
     };
     const common = {
       maxHeaderSize: MAX_HEADER_BYTES,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      // Bodies may stream for as long as the route allows; the route timeout governs, not Node's.
+      // Node's parser times the headers (from a request's first byte, checked every `interval`) and
+      // reports ERR_HTTP_REQUEST_TIMEOUT as a client error; idle and body deadlines are ours, so Node's
+      // keep-alive timer and whole-request timeout are off (a body may stream as long as it progresses).
+      headersTimeout: limits.requestHeadersTimeoutMs,
       requestTimeout: 0,
+      keepAliveTimeout: 0,
+      connectionsCheckingInterval: interval,
       requireHostHeader: true,
     };
     if (config.protocol === 'HTTPS') {
@@ -74,14 +77,25 @@ export class BoundListener {
           ...common,
           cert: first?.cert,
           key: first?.key,
+          handshakeTimeout: limits.requestHeadersTimeoutMs > 0 ? limits.requestHeadersTimeoutMs : TLS_HANDSHAKE_TIMEOUT_MS,
           SNICallback: (servername, callback) => callback(null, this.#contextFor(servername)),
         },
         handler,
       );
+      this.server.on('secureConnection', (socket: TLSSocket) => connections.add(socket));
+      this.server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+        if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.#counters.timeoutRequestHeaders++;
+        // With a listener attached Node leaves the socket to us; a timed-out handshake stays open otherwise.
+        socket.destroy();
+      });
     } else {
       this.server = createHttpServer(common, handler);
+      this.server.on('connection', (socket: Socket) => connections.add(socket));
     }
-    this.server.on('clientError', onClientError);
+    if (limits.maxConnections > 0) this.server.maxConnections = limits.maxConnections;
+    // Node closes a connection over the limit on accept and tells us after.
+    this.server.on('drop', () => this.#counters.refusedMaxConnections++);
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#onClientError(error, socket));
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
@@ -99,6 +113,7 @@ export class BoundListener {
       this.server.once('error', reject);
       this.server.listen({ host: this.config.address, port: this.config.port }, () => {
         this.server.off('error', reject);
+        this.#connections.start();
         resolve(this.server.address() as AddressInfo);
       });
     });
@@ -128,6 +143,7 @@ export class BoundListener {
     clearTimeout(timer);
     for (const socket of this.#sockets) socket.destroy();
     await this.#closed;
+    this.#connections.stop();
   }
 
   /** Starts draining; resolves when the last connection has closed. */
@@ -145,6 +161,32 @@ export class BoundListener {
       else res.once('finish', () => setImmediate(() => this.server.closeIdleConnections()));
     }
     return closed;
+  }
+
+  /**
+   * A request Node's parser rejects (bad framing, invalid characters, conflicting lengths, headers
+   * that took too long) is answered here and never reaches the proxy, so it is never forwarded. The
+   * reply is written only while no response is due on the connection, as Node's own handler does.
+   */
+  #onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const first = this.#connections.markClosing(socket);
+    if (timedOut && first) this.#counters.timeoutRequestHeaders++;
+    if (this.#connections.responding(socket)) {
+      // Broken framing inside a body being proxied: its exchange answers 400 and drops the upstream
+      // attempt. Anything else after a request still being answered is garbage: close.
+      const owner = first && !timedOut ? this.#connections.bodyOwner(socket) : null;
+      if (owner !== null) owner.requestBodyMalformed();
+      else socket.destroy();
+      return;
+    }
+    if (first && socket.writable && !socket.destroyed) {
+      socket.end(
+        rawLocalReply(timedOut ? 'REQUEST_HEADERS_TIMEOUT' : error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST'),
+      );
+    }
+    // Closes once the reply is flushed; a peer that never reads it is destroyed by the next checks.
+    socket.destroySoon?.();
   }
 
   /** As Envoy picks a filter chain by `server_names`; a name nothing matches gets the first server's. */

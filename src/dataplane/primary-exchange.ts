@@ -11,6 +11,7 @@ import { statusClass } from '../stats/counters.ts';
 import { accessEvents } from './events.ts';
 import { downstreamResponseHeaders, type HeaderMap } from './headers.ts';
 import { LocalReplies, type LocalReplyCode, RETRIES_EXHAUSTED_FLAG, sendLocalReply } from './local-reply.ts';
+import type { RequestBodyOwner } from './downstream-connections.ts';
 import type { RequestBodyFanout } from './request-body.ts';
 import { type AttemptOutcome, isRetriable, retryBackoffMs } from './retry.ts';
 import { classifyFailure } from './upstream/failure.ts';
@@ -43,7 +44,7 @@ export interface PrimaryExchangeInit {
 }
 
 class AttemptAbort extends Error {
-  readonly code: 'per-try-timeout' | 'route-timeout' | 'retry' | 'downstream-closed';
+  readonly code: 'per-try-timeout' | 'route-timeout' | 'retry' | 'downstream-closed' | 'request-body-timeout';
   constructor(code: AttemptAbort['code']) {
     super(code);
     this.code = code;
@@ -75,7 +76,7 @@ function upstreamCounters(counters: GatewayCounters, cluster: UpstreamCluster): 
   return found;
 }
 
-export class PrimaryExchange {
+export class PrimaryExchange implements RequestBodyOwner {
   readonly #init: PrimaryExchangeInit;
   #cluster: UpstreamCluster | null = null;
   #stats: UpstreamCounters | null = null;
@@ -293,6 +294,42 @@ export class PrimaryExchange {
     } else {
       this.#localReply('UPSTREAM_TIMEOUT');
     }
+  }
+
+  /**
+   * The client stopped sending the body (the listener's request-body timeout): the upstream attempt is
+   * abandoned and the client gets a 408, or a reset if the response already started. Either way the
+   * connection closes, since the rest of the body will not come.
+   */
+  requestBodyTimedOut(): void {
+    const { res } = this.#init;
+    if (this.#done) {
+      // Answered already (the upstream replied early); only the drain of the body is left.
+      res.socket?.destroy();
+      return;
+    }
+    this.#attempt?.abort(new AttemptAbort('request-body-timeout'));
+    if (res.headersSent) {
+      this.#flags = LocalReplies.REQUEST_BODY_TIMEOUT.flag;
+      this.#finish(res.statusCode);
+      res.destroy();
+    } else {
+      this.#localReply('REQUEST_BODY_TIMEOUT');
+    }
+  }
+
+  /**
+   * Node's parser found the body's framing broken (a bad chunk size, say): the upstream attempt is
+   * dropped before it can see a body the client never validly sent, and the client gets a 400.
+   */
+  requestBodyMalformed(): void {
+    const { res } = this.#init;
+    if (this.#done || res.headersSent) {
+      res.socket?.destroy();
+      return;
+    }
+    this.#attempt?.abort(new AttemptAbort('downstream-closed'));
+    this.#localReply('BAD_REQUEST');
   }
 
   #onDownstreamClose(): void {

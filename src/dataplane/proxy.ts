@@ -13,8 +13,10 @@ import type { ShadowWriter } from '../mirror/shadow-writer.ts';
 import { applyRequestPolicies, forwardedRequestHeaders, type HeaderMap } from './headers.ts';
 import { accessEvents } from './events.ts';
 import { LocalReplies, type LocalReplyCode, sendLocalReply } from './local-reply.ts';
+import type { BodyOwnerSink } from './downstream-connections.ts';
 import { PrimaryExchange } from './primary-exchange.ts';
-import { hasRequestBody, RequestBodyFanout } from './request-body.ts';
+import { hasForwardableFraming, hasRequestBody, RequestBodyFanout } from './request-body.ts';
+import { isHttp1, readRequestTarget } from './request-target.ts';
 import { runRouteFilters } from './route-actions/filters.ts';
 import { findVirtualHost, rewritePath, selectRoute } from './router.ts';
 import { requestHash, type RequestHash } from './upstream/hash-key.ts';
@@ -28,19 +30,6 @@ export interface ProxyOptions {
   readonly shadows: ShadowWriter;
   readonly counters: GatewayCounters;
   readonly random: () => number;
-}
-
-/** Splits an origin-form target; absolute-form (`http://host/path`) is reduced to its path. */
-function splitTarget(url: string): { path: string; query: string } | null {
-  let target = url;
-  if (target.charCodeAt(0) !== 47 /* / */) {
-    const scheme = target.startsWith('http://') ? 7 : target.startsWith('https://') ? 8 : -1;
-    if (scheme === -1) return null;
-    const slash = target.indexOf('/', scheme);
-    target = slash === -1 ? '/' : target.slice(slash);
-  }
-  const q = target.indexOf('?');
-  return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
 function pickDestination(route: Route, random: () => number): WeightedCluster {
@@ -69,9 +58,13 @@ export class Proxy {
     this.#options = options;
   }
 
-  /** Handles one downstream request arriving on `listener`. */
-  handle(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
-    this.#guard(res, () => this.#route(listener, req, res));
+  /**
+   * Handles one downstream request arriving on `listener`. `ownBody` is told which exchange ends the
+   * request should its body fail (stall or broken framing); it is not called for a request without a
+   * body or one answered here.
+   */
+  handle(listener: Listener, req: IncomingMessage, res: ServerResponse, ownBody?: BodyOwnerSink): void {
+    this.#guard(res, () => this.#route(listener, req, res, ownBody));
   }
 
   #guard(res: ServerResponse, step: () => void): void {
@@ -84,15 +77,20 @@ export class Proxy {
     }
   }
 
-  #route(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
+  #route(listener: Listener, req: IncomingMessage, res: ServerResponse, ownBody: BodyOwnerSink | undefined): void {
     const options = this.#options;
     const startMark = performance.now();
-    const target = splitTarget(req.url ?? '');
-    const authority = req.headers.host ?? '';
-    if (target === null || authority === '') {
+    if (!isHttp1(req)) {
+      // Node's parser accepts any `HTTP/d.d`; HTTP/2.0 in an HTTP/1 request line is not HTTP/2.
+      this.#localReply(listener, req, res, 'HTTP_VERSION_NOT_SUPPORTED', startMark);
+      return;
+    }
+    const target = readRequestTarget(req);
+    if (target === null || !hasForwardableFraming(req)) {
       this.#localReply(listener, req, res, 'BAD_REQUEST', startMark);
       return;
     }
+    const authority = target.authority;
     const virtualHost = findVirtualHost(listener.virtualHosts, authority);
     const method = req.method ?? 'GET';
     const selection =
@@ -127,11 +125,12 @@ export class Proxy {
           startTime,
         },
         // After a fault delay this runs from a timer, outside `handle`'s guard.
-        (flags) => this.#guard(res, () => this.#forward(listener, req, res, route, match, target, authority, method, startMark, startTime, flags)),
+        (flags) =>
+          this.#guard(res, () => this.#forward(listener, req, res, route, match, target, authority, method, startMark, startTime, flags, ownBody)),
       );
       return;
     }
-    this.#forward(listener, req, res, route, match, target, authority, method, startMark, startTime, '');
+    this.#forward(listener, req, res, route, match, target, authority, method, startMark, startTime, '', ownBody);
   }
 
   /** The router's forwarding path: the primary exchange, then the copies for the route's mirrors. */
@@ -147,6 +146,7 @@ export class Proxy {
     startMark: number,
     startTime: number,
     filterFlags: string,
+    ownBody: BodyOwnerSink | undefined,
   ): void {
     const options = this.#options;
     const snapshot = options.snapshot();
@@ -184,6 +184,7 @@ export class Proxy {
       setCookie: hashing.setCookie,
       filterFlags,
     });
+    if (body !== null) ownBody?.(req, exchange);
     exchange.start();
 
     if (route.mirrors !== null) {

@@ -36,6 +36,18 @@ export function hasRequestBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/**
+ * Whether the request's framing is one the gateway forwards: no Transfer-Encoding, or exactly
+ * `chunked`. RFC 9112 §6.3: with chunked not the final coding the length cannot be known, so 400 and
+ * close; other codings (`gzip, chunked`) the gateway does not carry upstream, so it refuses them too
+ * rather than forward a body whose coding it dropped. Node's parser only notices some of these once
+ * the body arrives, after the head could have gone upstream.
+ */
+export function hasForwardableFraming(req: IncomingMessage): boolean {
+  const te = req.headers['transfer-encoding'];
+  return te === undefined || te.trim().toLowerCase() === 'chunked';
+}
+
 export class RequestBodyFanout {
   readonly #source: IncomingMessage;
   #primary: Readable | null = null;

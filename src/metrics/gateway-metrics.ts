@@ -41,6 +41,16 @@ export function createMetricsRegistry(source: MetricsSource, options: { processM
     new CollectedMetric('downstreamConnections', 'gauge', () =>
       source.connections().map((c) => ({ labels: { listener: c.listener }, value: c.count })),
     ),
+    new CollectedMetric('downstreamTimeouts', 'counter', () =>
+      [...counters.listeners()].flatMap((c) => [
+        { labels: { listener: c.listener, reason: 'request_headers' }, value: c.timeoutRequestHeaders },
+        { labels: { listener: c.listener, reason: 'idle' }, value: c.timeoutIdle },
+        { labels: { listener: c.listener, reason: 'request_body' }, value: c.timeoutRequestBody },
+      ]),
+    ),
+    new CollectedMetric('downstreamRefused', 'counter', () =>
+      [...counters.listeners()].map((c) => ({ labels: { listener: c.listener, reason: 'max_connections' }, value: c.refusedMaxConnections })),
+    ),
     new CollectedMetric('upstreamRequests', 'counter', () =>
       [...counters.upstreams()].flatMap((c) =>
         STATUS_CLASSES.filter((k) => c.completed[k] > 0).map((k) => ({

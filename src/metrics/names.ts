@@ -6,6 +6,8 @@ export const METRICS = {
   downstreamRequests: { name: 'shadowgate_downstream_requests_total', help: 'Downstream requests answered, by listener, route and status class', labels: ['listener', 'route', 'status_class'] },
   downstreamDuration: { name: 'shadowgate_downstream_request_duration_seconds', help: 'Downstream request duration, arrival to last byte sent', labels: ['listener', 'route'] },
   downstreamConnections: { name: 'shadowgate_downstream_connections_active', help: 'Open downstream connections', labels: ['listener'] },
+  downstreamTimeouts: { name: 'shadowgate_downstream_timeouts_total', help: 'Downstream connections the gateway closed on a timeout, by reason (request_headers, idle, request_body)', labels: ['listener', 'reason'] },
+  downstreamRefused: { name: 'shadowgate_downstream_connections_refused_total', help: 'Downstream connections closed on accept, by reason (max_connections)', labels: ['listener', 'reason'] },
   upstreamRequests: { name: 'shadowgate_upstream_requests_total', help: 'Primary upstream responses, by cluster and status class (each attempt counts)', labels: ['cluster', 'status_class'] },
   upstreamDuration: { name: 'shadowgate_upstream_request_duration_seconds', help: 'Primary upstream attempt duration', labels: ['cluster'] },
   upstreamFailures: { name: 'shadowgate_upstream_failures_total', help: 'Primary upstream attempts that failed, by reason (connect_failure, timeout, reset, protocol_error, overflow)', labels: ['cluster', 'reason'] },

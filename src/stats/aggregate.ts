@@ -17,6 +17,7 @@ export interface CountersDump {
   readonly mirror: Dumped<ReturnType<GatewayCounters['mirror']>>[];
   readonly upstream: Dumped<ReturnType<GatewayCounters['upstream']>>[];
   readonly downstream: Dumped<ReturnType<GatewayCounters['downstream']>>[];
+  readonly listener: ReturnType<GatewayCounters['listener']>[];
 }
 
 function histogram(h: LatencyHistogram): HistogramDump {
@@ -29,6 +30,7 @@ export function dumpCounters(counters: GatewayCounters): CountersDump {
     mirror: [...counters.mirrors()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
     upstream: [...counters.upstreams()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
     downstream: [...counters.downstreams()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
+    listener: [...counters.listeners()].map((c) => ({ ...c })),
   };
 }
 
@@ -63,6 +65,7 @@ export function absorbCounters(into: GatewayCounters, dumps: readonly CountersDu
     zero(c.completed as unknown as Record<string, unknown>);
     zeroHistogram(c.latency);
   }
+  for (const c of into.listeners()) zero(c as unknown as Record<string, unknown>);
   for (const dump of dumps) {
     for (const m of dump.mirror) {
       const target = into.mirror(m.routeId, m.cluster);
@@ -81,6 +84,9 @@ export function absorbCounters(into: GatewayCounters, dumps: readonly CountersDu
       addNumbers(target as unknown as Record<string, unknown>, d);
       addNumbers(target.completed as unknown as Record<string, unknown>, d.completed as unknown as Record<string, unknown>);
       addHistogram(target.latency, d.latency);
+    }
+    for (const l of dump.listener) {
+      addNumbers(into.listener(l.listener) as unknown as Record<string, unknown>, l as unknown as Record<string, unknown>);
     }
   }
 }

@@ -107,10 +107,24 @@ export interface DownstreamCounters {
   readonly latency: LatencyHistogram;
 }
 
+/** Per listener: connections the gateway closed or refused on its own (timeouts and limits). */
+export interface ListenerCounters {
+  readonly listener: string;
+  /** Request headers not complete within the request-headers timeout (for HTTPS: the handshake too). */
+  timeoutRequestHeaders: number;
+  /** No request in progress for the idle timeout. */
+  timeoutIdle: number;
+  /** A request body that made no progress for the request-body timeout. */
+  timeoutRequestBody: number;
+  /** Closed on accept: the listener already had its maximum of connections. */
+  refusedMaxConnections: number;
+}
+
 export class GatewayCounters {
   readonly #mirror = new Map<string, MirrorCounters>();
   readonly #upstream = new Map<string, UpstreamCounters>();
   readonly #downstream = new Map<string, DownstreamCounters>();
+  readonly #listener = new Map<string, ListenerCounters>();
 
   mirror(routeId: string, cluster: string): MirrorCounters {
     const key = `${routeId} ${cluster}`;
@@ -149,6 +163,15 @@ export class GatewayCounters {
     return counters;
   }
 
+  listener(listener: string): ListenerCounters {
+    let counters = this.#listener.get(listener);
+    if (counters === undefined) {
+      counters = { listener, timeoutRequestHeaders: 0, timeoutIdle: 0, timeoutRequestBody: 0, refusedMaxConnections: 0 };
+      this.#listener.set(listener, counters);
+    }
+    return counters;
+  }
+
   mirrors(): Iterable<Readonly<MirrorCounters>> {
     return this.#mirror.values();
   }
@@ -159,5 +182,9 @@ export class GatewayCounters {
 
   downstreams(): Iterable<Readonly<DownstreamCounters>> {
     return this.#downstream.values();
+  }
+
+  listeners(): Iterable<Readonly<ListenerCounters>> {
+    return this.#listener.values();
   }
 }

@@ -133,3 +133,30 @@ test('config-dump prints the Envoy-shaped JSON offline', async () => {
   );
   assert.match(result.stdout, /"numerator": 500000/);
 });
+
+test('run takes the downstream timeouts and connection limit as flags and prints them', async (t) => {
+  const primary = await startEchoService({ name: 'primary' });
+  const shadow = await startEchoService({ name: 'shadow' });
+  t.after(() => Promise.all([primary.close(), shadow.close()]));
+  const { file } = writeConfig(validConfig({ primaryPort: primary.port, shadowPort: shadow.port, percentage: 0 }));
+  let output = '';
+  let child: ChildProcess | null = null;
+  const exited = runCli(
+    ['run', '-c', file, ...QUIET, '--request-headers-timeout', '2.5', '--idle-timeout', '0', '--request-body-timeout', '30', '--max-connections', '50'],
+    {
+      onStdout(chunk, process) {
+        child = process;
+        output += chunk;
+      },
+    },
+  );
+  await waitFor(() => /listening on/.test(output), { timeoutMs: 15_000, description: 'run prints its listener' });
+  assert.match(
+    output,
+    /downstream: request headers timeout 2\.5 s, idle timeout off, request body timeout 30 s, max connections 50 per listener/,
+  );
+  (child as ChildProcess | null)?.kill('SIGTERM');
+  assert.equal((await exited).code, 0);
+  const bad = await runCli(['run', '-c', file, ...QUIET, '--idle-timeout', '-1']);
+  assert.equal(bad.code, 2, bad.stderr);
+});

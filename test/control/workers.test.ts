@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { Agent } from 'undici';
 import { requestVia, runCli, startEchoService, waitFor, writeConfig } from '../support/index.ts';
 import { mirrorConfig } from '../integration/harness.ts';
+import { openRaw } from '../support/raw-socket.ts';
 
 test('two workers behave as one gateway', async (t) => {
   const primary = await startEchoService({ name: 'primary' });
@@ -64,4 +65,33 @@ test('two workers behave as one gateway', async (t) => {
   const result = await exited;
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /worker \d+ exited \(SIGKILL\); restarting/);
+});
+
+test('workers take the downstream timeouts from the command line, and their counts are summed', async (t) => {
+  const primary = await startEchoService({ name: 'primary' });
+  t.after(() => primary.close());
+  const { file } = writeConfig(mirrorConfig(primary.port, primary.port, ''));
+  let output = '';
+  let child: ChildProcess | null = null;
+  const exited = runCli(
+    ['run', '-c', file, '--admin', '127.0.0.1:0', '--access-log', 'off', '--no-watch', '--workers', '2',
+      '--request-headers-timeout', '0', '--idle-timeout', '0.3'],
+    {
+      timeoutMs: 60_000,
+      onStdout(chunk, process) {
+        child = process;
+        output += chunk;
+      },
+    },
+  );
+  const port = Number(await waitFor(() => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1], { timeoutMs: 20_000 }));
+  const admin = await waitFor(() => /admin on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]);
+  const idle = await Promise.all(Array.from({ length: 20 }, () => openRaw(port)));
+  await Promise.all(idle.map((c) => c.whenClosed));
+  await waitFor(
+    async () => /shadowgate_downstream_timeouts_total\{[^}]*reason="idle"\} 20\n/.test((await requestVia(`${admin}/stats/prometheus`)).text()),
+    { description: 'the idle closes of both workers are summed' },
+  );
+  (child as ChildProcess | null)?.kill('SIGTERM');
+  assert.equal((await exited).code, 0);
 });
