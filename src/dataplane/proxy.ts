@@ -18,7 +18,7 @@ import { PrimaryExchange } from './primary-exchange.ts';
 import { hasForwardableFraming, hasRequestBody, RequestBodyFanout } from './request-body.ts';
 import { isHttp1, readRequestTarget } from './request-target.ts';
 import { runRouteFilters } from './route-actions/filters.ts';
-import { findVirtualHost, rewritePath, selectRoute } from './router.ts';
+import { rewritePath, selectRoute, virtualHostFor } from './router.ts';
 import { requestHash, type RequestHash } from './upstream/hash-key.ts';
 import type { UpstreamClusters } from './upstream/upstream-clusters.ts';
 
@@ -91,7 +91,7 @@ export class Proxy {
       return;
     }
     const authority = target.authority;
-    const virtualHost = findVirtualHost(listener.virtualHosts, authority);
+    const virtualHost = virtualHostFor(listener, authority);
     const method = req.method ?? 'GET';
     const selection =
       virtualHost === null
