@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runWorker } from '../control/workers/worker.ts';
 import { parseAuthority } from '../admin/request-guard.ts';
 import { AdminTokenRequiredError, isLoopback } from '../admin/server.ts';
-import { ListenerBindError } from '../dataplane/bind-error.ts';
+import { isBindFailure } from '../dataplane/bind-error.ts';
 import { GatewayRuntime, type RuntimeStart } from '../control/runtime.ts';
 import { ADMIN_TOKEN_ENV, resolveAdminToken } from './admin-token.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
@@ -184,7 +184,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   } catch (error) {
     shutdown.dispose();
     // A port in use names its listener already (`could not bind 0.0.0.0:8080 for listener ...`).
-    say(io.stderr, `shadowgate: ${error instanceof ListenerBindError ? error.message : `could not start: ${failureText(error)}`}`);
+    say(io.stderr, `shadowgate: ${isBindFailure(error) ? error.message : `could not start: ${failureText(error)}`}`);
     return ExitCode.runtimeFailure;
   }
   const errors = started.diagnostics.filter((d) => d.severity === 'error').length;

@@ -11,8 +11,11 @@ export type BindTarget =
   | { readonly kind: 'listener'; readonly listener: Listener }
   | { readonly kind: 'admin'; readonly address: string; readonly port: number };
 
+/** The code of every bind failure, whichever process saw it. */
+export const BIND_FAILED = 'SG_BIND_FAILED';
+
 export class ListenerBindError extends Error {
-  readonly code = 'SG_BIND_FAILED';
+  readonly code = BIND_FAILED;
   /** The listener's name, or `admin`. */
   readonly listener: string;
   readonly address: string;
@@ -33,6 +36,16 @@ export class ListenerBindError extends Error {
     this.reason = reason;
     this.source = target.kind === 'listener' ? (target.listener.sources[0] ?? null) : null;
   }
+}
+
+/** A bind failure a worker process reported (`--workers`): its message, which names the listener. */
+export class WorkerBindError extends Error {
+  readonly code = BIND_FAILED;
+}
+
+/** Whether an error is a bind failure, in this process or a worker's. */
+export function isBindFailure(error: unknown): error is Error & { readonly code: typeof BIND_FAILED } {
+  return error instanceof Error && (error as { code?: unknown }).code === BIND_FAILED;
 }
 
 function bindWhat(target: BindTarget, at: string): string {

@@ -119,3 +119,15 @@ spec:
     result.stderr,
   );
 });
+
+test('with --workers, a worker that cannot bind stops the start with the same message (exit 3), not a restart loop', async (t) => {
+  const port = await holdPort(t);
+  const { file } = writeConfig(validConfig({ gatewayPort: port }));
+  const result = await runCli(['run', '-c', file, ...QUIET, '--workers', '2'], { timeoutMs: 30_000 });
+  assert.equal(result.code, 3, result.stdout + result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(`^shadowgate: could not bind 127\\.0\\.0\\.1:${port} for listener 127\\.0\\.0\\.1_${port} \\(Gateway ${DEMO_NAMESPACE}/demo-gateway, server http\\): address already in use$`, 'm'),
+  );
+  assert.doesNotMatch(result.stderr, /unexpected failure/);
+});
