@@ -50,6 +50,14 @@ export function findVirtualHost(table: VirtualHostTable, authority: string): Vir
   return lookupDomain(table, hostWithoutPort(authority));
 }
 
+/** The port of a Host header, 80 when it has none (the mesh listener's service port). */
+export function authorityPort(authority: string): number {
+  const colon = authority.lastIndexOf(':');
+  if (colon === -1 || colon < authority.lastIndexOf(']')) return 80;
+  const port = Number(authority.slice(colon + 1));
+  return Number.isInteger(port) ? port : 80;
+}
+
 /**
  * The listener's virtual host for a Host header: matched without its port on Gateway listeners, and
  * as sent (lower-cased) on the mesh listener, whose domains carry the service port.

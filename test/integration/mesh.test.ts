@@ -168,4 +168,21 @@ spec:
     assert.equal((await requestVia(`${url}/`, { agent, host: 'reviews:9090' })).headers['x-echo-service'], 'b');
     assert.equal(c.count, 0, 'the edge-only match never applies on the mesh listener');
   });
+
+  test('a redirect with derivePort FROM_REQUEST_PORT takes the service port the Host names', async (t) => {
+    const { file } = writeConfig(`
+${serviceEntry('web.example.com', 8080, [[await deadPort()]])}
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: default }
+spec:
+  hosts: [web.example.com]
+  http:
+    - redirect: { authority: new.example.com, derivePort: FROM_REQUEST_PORT }
+`);
+    const { url } = await startMesh(t, [file]);
+    const res = await requestVia(`${url}/path?q=1`, { agent: testAgent(t), host: 'web.example.com:8080' });
+    assert.equal(res.status, 301);
+    assert.equal(res.headers.location, 'http://new.example.com:8080/path?q=1');
+  });
 });

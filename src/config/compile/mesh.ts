@@ -49,7 +49,7 @@ export function appliesToMesh(vs: ValidatedVirtualService): boolean {
 
 /** Istio's validation: `*` is not a host a VirtualService bound to the mesh may have. */
 export function checkMeshHosts(vs: ValidatedVirtualService, ctx: CompileContext): void {
-  vs.spec.hosts.forEach((host, i) => {
+  (vs.spec.hosts ?? []).forEach((host, i) => {
     if (host === '*') {
       ctx.error('MESH_WILDCARD_HOST', vs, ['spec', 'hosts', i], 'wildcard host * is not allowed for virtual services bound to the mesh gateway (Istio rejects it); name the hosts');
     }
@@ -113,7 +113,7 @@ export function buildMeshListener(input: MeshInput, ctx: CompileContext): Listen
         if (names.has(name)) {
           if (!warned.has(`${vs.metadata.namespace}/${vs.metadata.name}|${host}`)) {
             warned.add(`${vs.metadata.namespace}/${vs.metadata.name}|${host}`);
-            const index = Math.max(0, vs.spec.hosts.findIndex((h) => resolveHost(h, vs.metadata.namespace) === host));
+            const index = Math.max(0, (vs.spec.hosts ?? []).findIndex((h) => resolveHost(h, vs.metadata.namespace) === host));
             ctx.warn('DUPLICATE_MESH_HOST', vs, ['spec', 'hosts', index], `host ${host} is already routed by an earlier mesh VirtualService; sidecars do not merge VirtualServices, so this one is not served for it`);
           }
           return false;
@@ -161,7 +161,7 @@ function splitHosts(
 ): { hosts: string[]; matching: Service[] } {
   const hosts: string[] = [];
   const matching: Service[] = [];
-  for (const written of vs.spec.hosts) {
+  for (const written of vs.spec.hosts ?? []) {
     if (written === '*') continue;
     const host = resolveHost(written, vs.metadata.namespace);
     if (!isWildcardHost(host)) {
@@ -188,7 +188,7 @@ function splitHosts(
 function wildcardClaims(virtualServices: readonly ValidatedVirtualService[], services: readonly Service[]): Map<string, ValidatedVirtualService> {
   const best = new Map<string, { vs: ValidatedVirtualService; length: number }>();
   for (const vs of virtualServices) {
-    for (const written of vs.spec.hosts) {
+    for (const written of vs.spec.hosts ?? []) {
       const host = resolveHost(written, vs.metadata.namespace);
       if (!isWildcardHost(host) || host === '*') continue;
       for (const service of services) {
@@ -229,6 +229,10 @@ function defaultRoute(service: Service, port: number, input: MeshInput, ctx: Com
     },
     headers: null,
     mirrors: null,
+    fault: null,
+    redirect: null,
+    directResponse: null,
+    cors: null,
     source: service.source,
   };
 }
