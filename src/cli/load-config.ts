@@ -41,7 +41,12 @@ export function addIdentityOptions(command: Command): Command {
       "this gateway's own workload labels, matched by VirtualService match[].sourceLabels (repeatable; default none)",
       labelList,
     )
-    .option('--proxy-namespace <namespace>', "this gateway's namespace, matched by match[].sourceNamespace", namespaceName, 'default');
+    .option(
+      '--proxy-namespace <namespace>',
+      "this gateway's namespace, matched by match[].sourceNamespace; on the mesh listener, where a bare service name (httpbin:8000) resolves",
+      namespaceName,
+      'default',
+    );
 }
 
 /** The proxy identity the options describe. */
