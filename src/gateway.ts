@@ -5,6 +5,7 @@
  * one synchronous step, so each request runs entirely on the snapshot it started with.
  */
 import type { Listener, Snapshot } from './snapshot/types.ts';
+import { ListenerBindError } from './dataplane/bind-error.ts';
 import type { DownstreamLimits } from './dataplane/downstream-limits.ts';
 import { DEFAULT_DOWNSTREAM_LIMITS } from './dataplane/downstream-limits.ts';
 import { BoundListener } from './dataplane/listener.ts';
@@ -80,7 +81,10 @@ export class Gateway {
     });
   }
 
-  /** Binds every listener of the snapshot; rejects (and releases what it opened) when one cannot bind. */
+  /**
+   * Binds every listener of the snapshot; rejects with a `ListenerBindError` naming the listener (and
+   * releases what it opened) when one cannot bind.
+   */
   static async start(snapshot: Snapshot, options: GatewayOptions = {}): Promise<Gateway> {
     const gateway = new Gateway(snapshot, options);
     try {
@@ -177,7 +181,11 @@ export class Gateway {
           await existing.close(0);
         }
         const listener = new BoundListener(config, this.#proxy, { limits: this.#downstreamLimits, counters: this.counters });
-        await listener.listen();
+        try {
+          await listener.listen();
+        } catch (error) {
+          throw new ListenerBindError({ kind: 'listener', listener: config }, error);
+        }
         opened.set(config.name, listener);
       }
     } catch (error) {

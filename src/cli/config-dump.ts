@@ -1,6 +1,6 @@
 /** `shadowgate config-dump`: the admin `/config_dump` JSON, offline, without binding anything. */
 import type { Command } from 'commander';
-import type { ProxyIdentity } from '../config/index.ts';
+import type { MeshListenerAddress, ProxyIdentity } from '../config/index.ts';
 import { renderConfigDump } from '../admin/config-dump.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
@@ -23,14 +23,14 @@ Example:
 ${EXIT_CODES_HELP}`,
     )
     .action(async (opts: { config: string[] } & IdentityOptions) => {
-      outcome.code = await configDump(opts.config, io, proxyIdentity(opts));
+      outcome.code = await configDump(opts.config, io, proxyIdentity(opts), opts.meshListener);
     });
 }
 
-export async function configDump(paths: readonly string[], io: CliIo, identity?: ProxyIdentity): Promise<ExitCode> {
+export async function configDump(paths: readonly string[], io: CliIo, identity?: ProxyIdentity, meshListener?: MeshListenerAddress): Promise<ExitCode> {
   let loaded;
   try {
-    loaded = await loadConfig(paths, {}, identity);
+    loaded = await loadConfig(paths, {}, identity, meshListener);
   } catch (error) {
     say(io.stderr, `shadowgate: could not load the configuration: ${failureText(error)}`);
     return ExitCode.runtimeFailure;

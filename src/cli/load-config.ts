@@ -3,10 +3,10 @@
  * pipeline had to say, every diagnostic on stderr in compiler style.
  */
 import type { Command } from 'commander';
-import { buildSnapshotFromPaths, formatDiagnostic, type ConfigDiagnostic, type ProxyIdentity } from '../config/index.ts';
+import { buildSnapshotFromPaths, formatDiagnostic, type ConfigDiagnostic, type MeshListenerAddress, type ProxyIdentity } from '../config/index.ts';
 import type { MirrorSettings, Snapshot } from '../snapshot/types.ts';
 import { say } from './io.ts';
-import { labelList, namespaceName } from './options.ts';
+import { hostPort, labelList, namespaceName } from './options.ts';
 
 export type MirrorOverrides = Partial<MirrorSettings>;
 
@@ -18,21 +18,35 @@ export interface LoadedConfig {
   readonly warnings: number;
 }
 
-/** Options every command that compiles the config takes: who the gateway is, for `sourceLabels` and `sourceNamespace`. */
+/**
+ * Options every command that compiles the config takes: who the gateway is, for `sourceLabels` and
+ * `sourceNamespace`, and whether it serves mesh routes.
+ */
 export interface IdentityOptions {
   readonly proxyLabels?: Record<string, string>;
   readonly proxyNamespace: string;
+  readonly meshListener?: MeshListenerAddress;
 }
 
-/** Adds `--proxy-labels` and `--proxy-namespace` to a command. */
+/** Adds `--proxy-labels`, `--proxy-namespace` and `--mesh-listener` to a command. */
 export function addIdentityOptions(command: Command): Command {
   return command
+    .option(
+      '--mesh-listener <host:port>',
+      'also serve mesh-bound VirtualServices (no gateways, or mesh) and every ServiceEntry as a sidecar would, on this plain HTTP listener (default off)',
+      hostPort,
+    )
     .option(
       '--proxy-labels <k=v,...>',
       "this gateway's own workload labels, matched by VirtualService match[].sourceLabels (repeatable; default none)",
       labelList,
     )
-    .option('--proxy-namespace <namespace>', "this gateway's namespace, matched by match[].sourceNamespace", namespaceName, 'default');
+    .option(
+      '--proxy-namespace <namespace>',
+      "this gateway's namespace, matched by match[].sourceNamespace; on the mesh listener, where a bare service name (httpbin:8000) resolves",
+      namespaceName,
+      'default',
+    );
 }
 
 /** The proxy identity the options describe. */
@@ -41,8 +55,17 @@ export function proxyIdentity(opts: IdentityOptions): ProxyIdentity {
 }
 
 /** Builds the snapshot; the pipeline reports config problems as diagnostics, never by throwing. */
-export async function loadConfig(paths: readonly string[], mirror: MirrorOverrides = {}, identity?: ProxyIdentity): Promise<LoadedConfig> {
-  const { snapshot, diagnostics } = await buildSnapshotFromPaths([...paths], { mirror, ...(identity !== undefined && { identity }) });
+export async function loadConfig(
+  paths: readonly string[],
+  mirror: MirrorOverrides = {},
+  identity?: ProxyIdentity,
+  meshListener?: MeshListenerAddress,
+): Promise<LoadedConfig> {
+  const { snapshot, diagnostics } = await buildSnapshotFromPaths([...paths], {
+    mirror,
+    ...(identity !== undefined && { identity }),
+    ...(meshListener !== undefined && { meshListener }),
+  });
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return { snapshot, diagnostics, errors, warnings: diagnostics.length - errors };
 }

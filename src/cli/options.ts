@@ -67,3 +67,11 @@ export function nonNegativeSeconds(value: string): number {
   }
   return n;
 }
+
+/** `HOST:PORT` or `[V6]:PORT`, a listener address (`--mesh-listener`). */
+export function hostPort(value: string): { address: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match === null ? NaN : Number(match[3]);
+  if (match === null || port > 65_535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:15001.');
+  return { address: match[1] ?? match[2]!, port };
+}

@@ -5,6 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runWorker } from '../control/workers/worker.ts';
 import { parseAuthority } from '../admin/request-guard.ts';
 import { AdminTokenRequiredError, isLoopback } from '../admin/server.ts';
+import { isBindFailure } from '../dataplane/bind-error.ts';
 import { GatewayRuntime, type RuntimeStart } from '../control/runtime.ts';
 import { ADMIN_TOKEN_ENV, resolveAdminToken } from './admin-token.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
@@ -37,6 +38,7 @@ export interface RunOptions {
   readonly idleTimeout: number;
   readonly requestBodyTimeout: number;
   readonly maxConnections: number;
+  readonly meshListener?: { readonly address: string; readonly port: number };
 }
 
 export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): void {
@@ -102,13 +104,17 @@ function workerCount(value: string): number {
 async function runAsWorker(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   const code = await runWorker({
     paths: opts.config,
-    compile: { mirror: mirrorSettings(opts), identity: proxyIdentity(opts) },
+    compile: compileOptions(opts),
     gateway: { downstream: downstreamLimits(opts) },
     accessLog: opts.accessLog,
     drainTimeoutMs: opts.drainTimeout * 1000,
     log: (line) => say(io.stderr, `shadowgate worker ${process.pid}: ${line}`),
   });
   return code === 0 ? ExitCode.ok : ExitCode.runtimeFailure;
+}
+
+function compileOptions(opts: RunOptions) {
+  return { mirror: mirrorSettings(opts), identity: proxyIdentity(opts), ...(opts.meshListener !== undefined && { meshListener: opts.meshListener }) };
 }
 
 function mirrorSettings(opts: RunOptions) {
@@ -144,7 +150,6 @@ function parseAdminAddress(text: string): { host: string; port: number } | null 
 
 export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   if (cluster.isWorker) return runAsWorker(opts, io);
-  const mirror = mirrorSettings(opts);
   const admin = parseAdminAddress(opts.admin);
   if (admin === null) {
     say(io.stderr, `shadowgate: --admin expects HOST:PORT, got ${JSON.stringify(opts.admin)}`);
@@ -166,7 +171,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   try {
     started = await GatewayRuntime.start({
       paths: opts.config,
-      compile: { mirror, identity: proxyIdentity(opts) },
+      compile: compileOptions(opts),
       gateway: { downstream: downstreamLimits(opts) },
       statePath: opts.state ?? null,
       admin: { ...admin, token: token.token, allowedHosts: opts.adminAllowedHosts ?? [] },
@@ -178,7 +183,8 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     });
   } catch (error) {
     shutdown.dispose();
-    say(io.stderr, `shadowgate: could not start: ${failureText(error)}`);
+    // A port in use names its listener already (`could not bind 0.0.0.0:8080 for listener ...`).
+    say(io.stderr, `shadowgate: ${isBindFailure(error) ? error.message : `could not start: ${failureText(error)}`}`);
     return ExitCode.runtimeFailure;
   }
   const errors = started.diagnostics.filter((d) => d.severity === 'error').length;

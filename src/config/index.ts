@@ -23,6 +23,7 @@ export type { ServiceRegistry, Service, ServicePort } from './compile/services.t
 export { findDestinationRule } from './compile/services.ts';
 export { SHADOW_HOST_SUFFIX_ANNOTATION } from './compile/routes.ts';
 export { DEFAULT_PROXY_IDENTITY, MESH_GATEWAY, type ProxyIdentity } from './compile/match-scope.ts';
+export { meshListenerName, type MeshListenerAddress } from './compile/mesh.ts';
 export {
   DIAGNOSTIC_CODES,
   formatDiagnostic,

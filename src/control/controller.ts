@@ -16,6 +16,7 @@ import {
   type ServiceRegistry,
 } from '../config/index.ts';
 import { loadResources } from '../config/load.ts';
+import { ListenerBindError } from '../dataplane/bind-error.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { OverrideStore } from './override-store.ts';
@@ -251,15 +252,17 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** A reload that compiled but could not be applied; a listener that could not bind points at its Gateway server. */
 function applyFailure(error: unknown): ConfigDiagnostic {
+  const source = error instanceof ListenerBindError ? error.source : null;
   return {
     severity: 'error',
-    file: '<apply>',
-    line: 0,
-    column: 0,
-    kind: 'Gateway',
-    namespace: '',
-    name: '',
+    file: source?.file ?? '<apply>',
+    line: source?.line ?? 0,
+    column: source?.column ?? 0,
+    kind: source?.kind ?? 'Gateway',
+    namespace: source?.namespace ?? '',
+    name: source?.name ?? '',
     field: 'spec.servers',
     message: `could not apply the new config: ${error instanceof Error ? error.message : String(error)}`,
     code: 'APPLY_FAILED',

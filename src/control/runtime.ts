@@ -9,6 +9,7 @@ import { AdminServer, type AdminOptions } from '../admin/server.ts';
 import { ConsoleState } from '../console/dashboard-state.ts';
 import { SamplerFeed, WorkerBucketFeed } from '../console/feeds.ts';
 import { formatDiagnostic, type CompileOptions, type ConfigDiagnostic, type MirrorOverride } from '../config/index.ts';
+import { ListenerBindError } from '../dataplane/bind-error.ts';
 import { Gateway, type GatewayOptions } from '../gateway.ts';
 import { createMetricsRegistry } from '../metrics/gateway-metrics.ts';
 import { RateTracker } from '../metrics/rates.ts';
@@ -77,7 +78,8 @@ export class GatewayRuntime {
 
   /**
    * Loads the config and starts everything. An invalid config resolves `{ok: false}` with its
-   * diagnostics; a runtime failure (a port in use, an admin bind without a token) rejects.
+   * diagnostics; a runtime failure rejects: a port in use with a `ListenerBindError` naming the
+   * listener (admin, a Gateway's or the mesh one), an admin bind without a token.
    */
   static async start(options: RuntimeOptions): Promise<RuntimeStart> {
     const log = options.log ?? (() => {});
@@ -131,7 +133,10 @@ export class GatewayRuntime {
       if (options.admin !== null) {
         const ready = (): boolean => state.ready && (supervisor?.ready ?? true);
         admin = new AdminServer({ controller, dataPlane: () => dataPlane, registry, rates, ready, console: consoleState }, options.admin);
-        adminAddress = await admin.listen();
+        const at = options.admin;
+        adminAddress = await admin.listen().catch((error: unknown) => {
+          throw new ListenerBindError({ kind: 'admin', address: at.host, port: at.port }, error);
+        });
       }
       if (workers > 0) {
         supervisor = new WorkerSupervisor({ count: workers, overrides: () => controller.overrides, log, counters });

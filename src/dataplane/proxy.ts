@@ -18,7 +18,7 @@ import { PrimaryExchange } from './primary-exchange.ts';
 import { hasForwardableFraming, hasRequestBody, RequestBodyFanout } from './request-body.ts';
 import { isHttp1, readRequestTarget } from './request-target.ts';
 import { runRouteFilters } from './route-actions/filters.ts';
-import { findVirtualHost, rewritePath, selectRoute } from './router.ts';
+import { authorityPort, rewritePath, selectRoute, virtualHostFor } from './router.ts';
 import { requestHash, type RequestHash } from './upstream/hash-key.ts';
 import type { UpstreamClusters } from './upstream/upstream-clusters.ts';
 
@@ -91,7 +91,7 @@ export class Proxy {
       return;
     }
     const authority = target.authority;
-    const virtualHost = findVirtualHost(listener.virtualHosts, authority);
+    const virtualHost = virtualHostFor(listener, authority);
     const method = req.method ?? 'GET';
     const selection =
       virtualHost === null
@@ -113,8 +113,10 @@ export class Proxy {
           listener: listener.name,
           routeId: route.id,
           scheme: listener.protocol === 'HTTPS' ? 'https' : 'http',
-          // A listener on port 0 (tests, the demo) learns its port from the socket.
-          listenerPort: listener.port === 0 ? (req.socket.localPort ?? 0) : listener.port,
+          // A listener on port 0 (tests, the demo) learns its port from the socket; on the mesh
+          // listener the request's port is the service port its Host names, as a sidecar's would be.
+          listenerPort:
+            listener.matchPortInHost === true ? authorityPort(authority) : listener.port === 0 ? (req.socket.localPort ?? 0) : listener.port,
           method,
           authority,
           path: target.path,

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { lookupDomain } from '../snapshot/domain-table.ts';
 import type {
   HeaderCondition,
+  Listener,
   QueryCondition,
   RequestMatch,
   Route,
@@ -47,6 +48,23 @@ export function hostWithoutPort(authority: string): string {
 
 export function findVirtualHost(table: VirtualHostTable, authority: string): VirtualHost | null {
   return lookupDomain(table, hostWithoutPort(authority));
+}
+
+/** The port of a Host header, 80 when it has none (the mesh listener's service port). */
+export function authorityPort(authority: string): number {
+  const colon = authority.lastIndexOf(':');
+  if (colon === -1 || colon < authority.lastIndexOf(']')) return 80;
+  const port = Number(authority.slice(colon + 1));
+  return Number.isInteger(port) ? port : 80;
+}
+
+/**
+ * The listener's virtual host for a Host header: matched without its port on Gateway listeners, and
+ * as sent (lower-cased) on the mesh listener, whose domains carry the service port.
+ */
+export function virtualHostFor(listener: Listener, authority: string): VirtualHost | null {
+  if (listener.matchPortInHost === true) return lookupDomain(listener.virtualHosts, authority.toLowerCase());
+  return findVirtualHost(listener.virtualHosts, authority);
 }
 
 export function matchString(match: StringMatch, value: string): boolean {

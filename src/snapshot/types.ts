@@ -31,7 +31,10 @@ export interface TlsServerContext {
 }
 
 export interface Listener {
-  /** `ADDRESS_PORT`, as Istio names gateway listeners (`0.0.0.0_8080`). */
+  /**
+   * `ADDRESS_PORT`, as Istio names gateway listeners (`0.0.0.0_8080`); `mesh_ADDRESS_PORT` for the mesh
+   * listener (`--mesh-listener`).
+   */
   readonly name: string;
   /**
    * `namespace/name` of every Gateway with a server on this listener, in config order (`mesh` for
@@ -45,7 +48,24 @@ export interface Listener {
   /** One entry per HTTPS Gateway server on this port; the first is the default certificate. */
   readonly tls: readonly TlsServerContext[] | null;
   readonly virtualHosts: VirtualHostTable;
+  /**
+   * Whether the Host header is matched with its port (Envoy's `ignore_port_in_host_matching: false`):
+   * true on the mesh listener, whose domains carry the service port (`reviews:9080`); absent on
+   * Gateway listeners, whose domains have no port and which match the Host without it.
+   */
+  readonly matchPortInHost?: boolean;
+  /** One per Gateway server on this listener, in config order. */
   readonly sources: readonly SourceRef[];
+  /** The Gateway servers this listener serves, for messages about it (none on the mesh listener). */
+  readonly servers?: readonly ListenerServer[];
+}
+
+/** A Gateway server as a person names it: `Gateway default/edge, server http`. */
+export interface ListenerServer {
+  /** `namespace/name` of the Gateway. */
+  readonly gateway: string;
+  /** The server's `name`, else its `port.name`, else `servers[INDEX]`. */
+  readonly server: string;
 }
 
 /** A listener's virtual hosts, by domain in Envoy's order (see domain-table.ts). */
@@ -56,7 +76,10 @@ export interface VirtualHostTable extends DomainTable<VirtualHost> {
 export interface VirtualHost {
   /** `HOST:PORT` as Istio names gateway virtual hosts. */
   readonly name: string;
-  /** Lower-case domains, without port. */
+  /**
+   * Lower-case domains: without port on Gateway listeners; on the mesh listener with the service port
+   * (`reviews:9080`), and for port 80 also without (see `Listener.matchPortInHost`).
+   */
   readonly domains: readonly string[];
   /** `namespace/name` of the Gateways whose servers bound a VirtualService to this host (or `mesh`). */
   readonly gateways: readonly string[];

@@ -36,7 +36,7 @@ test('run exits 3 when the listener port is taken', async (t) => {
   const { file } = writeConfig(validConfig({ gatewayPort: port }));
   const result = await runCli(['run', '-c', file, ...QUIET]);
   assert.equal(result.code, 3, result.stdout + result.stderr);
-  assert.match(result.stderr, /could not start: .*EADDRINUSE/);
+  assert.match(result.stderr, new RegExp(`could not bind 127\\.0\\.0\\.1:${port} for listener 127\\.0\\.0\\.1_${port} .*: address already in use`));
 });
 
 test('run serves the config, mirrors, and exits 0 on SIGTERM', async (t) => {

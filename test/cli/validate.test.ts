@@ -1,6 +1,6 @@
 /** `shadowgate validate` and the CLI's usage handling, run as a user would (a child process). */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -104,8 +104,16 @@ test('validate --proxy-labels rejects a malformed list (usage error)', async () 
   assert.match(result.stderr, /expected KEY=VALUE/);
 });
 
-test('the shipped examples validate', async () => {
-  const result = await runCli(['validate', '-c', fileURLToPath(new URL('../../examples/', import.meta.url))]);
-  assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /config is valid: [1-9]\d* listener\(s\)/);
+test('the shipped examples validate, each folder on its own', async () => {
+  const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
+  const folders = readdirSync(examples, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  assert.ok(folders.includes('cross-cluster-mirror') && folders.includes('mesh-mirroring'));
+  // Each example is a whole config (several use the default namespace's httpbin); some need a flag.
+  const flags: Record<string, string[]> = { 'mesh-mirroring': ['--mesh-listener', '127.0.0.1:15001'] };
+  for (const folder of folders) {
+    const result = await runCli(['validate', '-c', path.join(examples, folder), ...(flags[folder] ?? [])]);
+    assert.equal(result.code, 0, `${folder}: ${result.stderr}`);
+    assert.match(result.stdout, /config is valid: [1-9]\d* listener\(s\)/, folder);
+    assert.equal(result.stderr, '', folder);
+  }
 });

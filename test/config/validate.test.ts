@@ -223,7 +223,8 @@ describe('gateways and listeners', () => {
   });
 
   test('mesh-only VirtualServices are skipped with a warning, not compiled', async () => {
-    const yaml = config(routeTo('        host: some-k8s-service\n')).replace('  gateways:\n  - gw\n', '  gateways:\n  - mesh\n');
+    // A named host: Istio rejects `*` on a VirtualService bound to the mesh (MESH_WILDCARD_HOST).
+    const yaml = config(routeTo('        host: some-k8s-service\n'), { hosts: 'shop.example.com' }).replace('  gateways:\n  - gw\n', '  gateways:\n  - mesh\n');
     const result = await compileYaml(yaml);
     expectDiagnostic(result, 'MESH_GATEWAY_IGNORED', 'spec.gateways[0]', '  - mesh', 'warning');
     assert.ok(result.snapshot);
@@ -231,7 +232,7 @@ describe('gateways and listeners', () => {
   });
 
   test('a VirtualService without gateways is mesh-only', async () => {
-    const yaml = config(SIMPLE_ROUTE).replace('  gateways:\n  - gw\n', '');
+    const yaml = config(SIMPLE_ROUTE, { hosts: 'shop.example.com' }).replace('  gateways:\n  - gw\n', '');
     const result = await compileYaml(yaml);
     expectDiagnostic(result, 'MESH_GATEWAY_IGNORED', 'spec.gateways', null, 'warning');
   });

@@ -202,7 +202,7 @@ export interface EnvoyRouteConfiguration {
   readonly virtual_hosts: readonly EnvoyVirtualHost[];
   readonly validate_clusters: false;
   /** The router compares Host without its port, as Istio's gateway route configurations do. */
-  readonly ignore_port_in_host_matching: true;
+  readonly ignore_port_in_host_matching: boolean;
 }
 
 // ---- Listeners ----------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ export function renderRouteConfiguration(listener: Listener, name: string, ctx: 
       include_request_attempt_count: true,
     })),
     validate_clusters: false,
-    ignore_port_in_host_matching: true,
+    // The mesh listener's domains carry the service port, so the Host is matched with its port.
+    ignore_port_in_host_matching: listener.matchPortInHost !== true,
   };
 }
 

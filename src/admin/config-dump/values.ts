@@ -77,8 +77,10 @@ export function boundPort(listener: Listener, listenerPorts: ReadonlyMap<string,
 
 /**
  * Istio's gateway route configuration name: `http.PORT`, or `http.PORT.BIND` for a server bound to a
- * specific address, which also keeps two listeners on one port apart.
+ * specific address, which also keeps two listeners on one port apart. The mesh listener's, which
+ * merges every service port's, is named after the listener (`mesh_127.0.0.1_15001`).
  */
 export function routeConfigName(listener: Listener, port: number): string {
+  if (listener.matchPortInHost === true) return listener.name;
   return listener.address === '0.0.0.0' ? `http.${port}` : `http.${port}.${listener.address}`;
 }

@@ -6,7 +6,7 @@
  * the virtual host's domain.
  */
 import { isIP } from 'node:net';
-import type { Listener, ListenerProtocol, Route, SourceRef, TlsServerContext, VirtualHost, VirtualHostTable } from '../../snapshot/types.ts';
+import type { Listener, ListenerProtocol, ListenerServer, Route, SourceRef, TlsServerContext, VirtualHost, VirtualHostTable } from '../../snapshot/types.ts';
 import { domainTable } from '../../snapshot/domain-table.ts';
 import { intersectHosts, isShortHost, resolveGatewayName, resolveHost, splitServerHost } from '../names.ts';
 import type { ValidatedGateway, ValidatedVirtualService } from '../schema/validate.ts';
@@ -41,6 +41,7 @@ interface ListenerBuilder {
   readonly protocol: ListenerProtocol;
   readonly tls: TlsServerContext[];
   readonly sources: SourceRef[];
+  readonly servers: ListenerServer[];
   /** `namespace/name` of the Gateways with a server here, in config order. */
   readonly gateways: string[];
   readonly firstServer: { readonly gateway: ValidatedGateway; readonly index: number };
@@ -110,6 +111,7 @@ function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, List
       protocol,
       tls: [],
       sources: [],
+      servers: [],
       gateways: [],
       firstServer: { gateway: gw, index: i },
       byDomain: new Map(),
@@ -129,6 +131,7 @@ function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, List
   if (tls !== null) listener.tls.push(tls);
   listener.sources.push(sourceRef(gw, at));
   const key = `${gw.metadata.namespace}/${gw.metadata.name}`;
+  listener.servers.push({ gateway: key, server: server.name ?? server.port.name ?? `servers[${i}]` });
   if (!listener.gateways.includes(key)) listener.gateways.push(key);
   return { gateway: gw, index: i, hosts, listener };
 }
@@ -149,16 +152,18 @@ function serverTls(gw: ValidatedGateway, i: number, hosts: string[], ctx: Compil
 
 /**
  * Binds a VirtualService to the listeners its Gateways and hosts select. Returns false when it names no
- * real Gateway at all (mesh-only), in which case its routes are not compiled.
+ * real Gateway at all (mesh-only). `meshServed` says whether a mesh listener serves mesh-bound
+ * VirtualServices (`--mesh-listener`); without one, binding to the mesh is warned about.
  */
-export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPlan, ctx: CompileContext): boolean {
+export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPlan, ctx: CompileContext, meshServed = false): boolean {
   const refs = vs.spec.gateways ?? [];
   if (refs.length === 0) {
+    if (meshServed) return false;
     ctx.warn(
       'MESH_GATEWAY_IGNORED',
       vs,
       ['spec', 'gateways'],
-      'no gateways listed, so this VirtualService applies to the mesh only; shadowgate serves only Gateway-bound routes, so its routes are not served',
+      'no gateways listed, so this VirtualService applies to the mesh only; its routes are not served (start shadowgate with --mesh-listener HOST:PORT to serve mesh routes)',
     );
     return false;
   }
@@ -168,7 +173,9 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
   let bound = false;
   refs.forEach((ref, i) => {
     if (ref === MESH_GATEWAY) {
-      ctx.warn('MESH_GATEWAY_IGNORED', vs, ['spec', 'gateways', i], 'the mesh gateway is ignored: shadowgate serves only Gateway-bound routes');
+      if (!meshServed) {
+        ctx.warn('MESH_GATEWAY_IGNORED', vs, ['spec', 'gateways', i], 'the mesh gateway is not served without --mesh-listener HOST:PORT; only the Gateway-bound routes are');
+      }
       return;
     }
     namesGateway = true;
@@ -257,6 +264,7 @@ export function finishListeners(
       tls: b.protocol === 'HTTPS' ? b.tls : null,
       virtualHosts: virtualHostTable(all),
       sources: b.sources,
+      servers: b.servers,
     };
   });
 }

@@ -18,8 +18,9 @@ import {
 } from '../schema/validate.ts';
 import { buildCluster } from './clusters.ts';
 import { CompileContext } from './context.ts';
-import { bindVirtualService, finishListeners, planListeners, type RoutesFor } from './listeners.ts';
+import { bindVirtualService, finishListeners, planListeners, type ListenerPlan, type RoutesFor } from './listeners.ts';
 import { DEFAULT_PROXY_IDENTITY, dependsOnGateway, scopeApplies, type ProxyIdentity } from './match-scope.ts';
+import { appliesToMesh, buildMeshListener, checkMeshHosts, meshListenerName, type MeshListenerAddress } from './mesh.ts';
 import { applyMirrorOverrides, type MirrorOverride } from './overrides.ts';
 import { isDelegate } from './delegate.ts';
 import { checkDelegate, compileVirtualServiceRoutes, type ClusterTargets, type CompiledRoute } from './routes.ts';
@@ -49,6 +50,11 @@ export interface CompileOptions {
    * `sourceNamespace` are evaluated (`--proxy-labels`, `--proxy-namespace`). Default: no labels, `default`.
    */
   readonly identity?: ProxyIdentity;
+  /**
+   * Where to serve mesh-bound VirtualServices and the service registry, as a sidecar's outbound
+   * routes (`--mesh-listener`); absent: mesh routes are not served.
+   */
+  readonly meshListener?: MeshListenerAddress;
   /**
    * Set when some documents could not be read (a YAML error, say): references to resources that may
    * have been in them, and "no Gateway", are not reported, since they would only echo that error.
@@ -95,8 +101,9 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
 
   const services = buildServiceRegistry(serviceEntries, destinationRules, ctx, secrets);
   const plan = planListeners(gateways, ctx);
+  const mesh = options.meshListener ?? null;
   const gatewayLost = options.incompleteInput === true || resources.some((r) => r.kind === 'Gateway');
-  if (gateways.length === 0 && !gatewayLost) {
+  if (gateways.length === 0 && !gatewayLost && mesh === null) {
     ctx.diagnostics.push({
       severity: 'error',
       file: resources[0]?.source.file ?? '',
@@ -106,22 +113,29 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
       namespace: '',
       name: '',
       field: '',
-      message: 'no Gateway is defined, so shadowgate would not listen on any port: add a networking.istio.io Gateway with an HTTP or HTTPS server',
+      message:
+        'no Gateway is defined, so shadowgate would not listen on any port: add a networking.istio.io Gateway with an HTTP or HTTPS server, or serve mesh routes with --mesh-listener HOST:PORT',
       code: 'NO_LISTENERS',
     });
   }
+  if (mesh !== null) checkMeshAddress(mesh, plan.listeners, ctx);
 
   const targets: ClusterTargets = new Map();
   const routesByVs = new Map<ValidatedVirtualService, CompiledRoute[]>();
   const routesById = new Map<string, CompiledRoute>();
   const byName = new Map(virtualServices.map((vs) => [`${vs.metadata.namespace}/${vs.metadata.name}`, vs] as const));
+  const meshVirtualServices: ValidatedVirtualService[] = [];
   for (const vs of virtualServices) {
     // A delegate is served only through the root routes that name it.
     if (isDelegate(vs)) {
       checkDelegate(vs, ctx);
       continue;
     }
-    if (!bindVirtualService(vs, plan, ctx)) continue;
+    const forMesh = appliesToMesh(vs);
+    if (forMesh) checkMeshHosts(vs, ctx);
+    const forGateways = bindVirtualService(vs, plan, ctx, mesh !== null);
+    if (forMesh && mesh !== null) meshVirtualServices.push(vs);
+    if (!forGateways && !(forMesh && mesh !== null)) continue;
     const routes = compileVirtualServiceRoutes(vs, services, targets, ctx, byName);
     routesByVs.set(vs, routes);
     for (const r of routes) if (!routesById.has(r.route.id)) routesById.set(r.route.id, r);
@@ -130,10 +144,15 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
     applyMirrorOverrides(options.overrides, routesById, services, targets, ctx.diagnostics);
   }
 
+  const routesOf = routesForContext(routesByVs);
+  const meshListener =
+    mesh === null ? null : buildMeshListener({ at: mesh, virtualServices: meshVirtualServices, routesOf, registry: services, targets, identity }, ctx);
+
   const clusters = new Map<string, Cluster>();
   for (const target of targets.values()) clusters.set(target.name, buildCluster(target, ctx));
 
-  const listeners = finishListeners(plan, routesForContext(routesByVs), virtualServices, identity);
+  const listeners = finishListeners(plan, routesOf, virtualServices, identity);
+  if (meshListener !== null) listeners.push(meshListener);
 
   const diagnostics = sortDiagnostics(ctx.diagnostics, [...new Set(resources.map((r) => r.source.file))]);
   if (hasErrors(diagnostics)) return { snapshot: null, diagnostics, services };
@@ -176,6 +195,26 @@ function routesForContext(routesByVs: ReadonlyMap<ValidatedVirtualService, reado
     byKey.set(key, routes);
     return routes;
   };
+}
+
+/** The mesh listener cannot share its address and port with a Gateway listener (port 0 always gets its own). */
+function checkMeshAddress(mesh: MeshListenerAddress, listeners: ListenerPlan['listeners'], ctx: CompileContext): void {
+  if (mesh.port === 0) return;
+  const wildcard = (a: string) => a === '0.0.0.0' || a === '::';
+  const taken = listeners.find((l) => l.port === mesh.port && (l.address === mesh.address || wildcard(l.address) || wildcard(mesh.address)));
+  if (taken === undefined) return;
+  ctx.diagnostics.push({
+    severity: 'error',
+    file: '<options>',
+    line: 0,
+    column: 0,
+    kind: '',
+    namespace: '',
+    name: '',
+    field: 'meshListener',
+    message: `--mesh-listener ${mesh.address}:${mesh.port} (listener ${meshListenerName(mesh)}) takes the port of listener ${taken.name} (Gateway ${taken.gateways.join(', ')}); give the mesh listener another port`,
+    code: 'MESH_LISTENER_CONFLICT',
+  });
 }
 
 /**
@@ -245,6 +284,7 @@ function snapshotVersion(
     mirror,
     proxy,
     identity: options.identity ?? DEFAULT_PROXY_IDENTITY,
+    mesh: options.meshListener ?? null,
     overrides: [...(options.overrides ?? new Map<string, MirrorOverride>()).entries()],
   };
   return createHash('sha256').update(canonicalJson(payload)).digest('hex').slice(0, 12);

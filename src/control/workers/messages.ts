@@ -25,6 +25,8 @@ export type FromWorker =
   | { readonly type: 'sg:ready'; readonly version: string; readonly addresses: ListenerAddress[] }
   | { readonly type: 'sg:applied'; readonly version: string }
   | { readonly type: 'sg:rejected'; readonly messages: string[] }
+  /** A listener could not bind at start-up; `message` names it. */
+  | { readonly type: 'sg:bind-failed'; readonly message: string }
   | {
       readonly type: 'sg:stats';
       readonly id: number;

@@ -11,6 +11,7 @@ import type { MirrorOverride } from '../../config/index.ts';
 import type { ListenerAddress } from '../../gateway.ts';
 import type { History } from '../../console/history.ts';
 import { absorbCounters, type CountersDump } from '../../stats/aggregate.ts';
+import { WorkerBindError } from '../../dataplane/bind-error.ts';
 import { GatewayCounters } from '../../stats/counters.ts';
 import type { DataPlaneView } from '../data-plane-view.ts';
 import { isMessage, OVERRIDES_ENV, type FromWorker, type ToWorker } from './messages.ts';
@@ -48,6 +49,8 @@ export class WorkerSupervisor implements DataPlaneView {
   readonly #pendingStats = new Map<number, { waiting: Set<number>; resolve: () => void }>();
   readonly #pendingHistory = new Map<number, { history: History; waiting: Set<number>; resolve: () => void }>();
   #restarts = 0;
+  /** Set when a worker could not bind a listener before all were ready: start fails with it. */
+  #bindFailure: string | null = null;
   #poll: NodeJS.Timeout | null = null;
 
   constructor(options: SupervisorOptions) {
@@ -55,13 +58,17 @@ export class WorkerSupervisor implements DataPlaneView {
     this.counters = options.counters ?? new GatewayCounters();
   }
 
-  /** Forks the workers and resolves once every one has bound its listeners. */
+  /**
+   * Forks the workers and resolves once every one has bound its listeners; rejects with a
+   * `WorkerBindError` naming the listener when a worker cannot bind one.
+   */
   async start(timeoutMs = 30_000): Promise<void> {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     for (let i = 0; i < this.#options.count; i++) this.#fork();
     const deadline = Date.now() + timeoutMs;
     while (!this.ready) {
       if (Date.now() > deadline) throw new Error(`workers did not become ready within ${timeoutMs} ms`);
+      if (this.#bindFailure !== null) throw new WorkerBindError(this.#bindFailure);
       if (this.#workers.size === 0) throw new Error('every worker exited during start-up');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -203,6 +210,9 @@ export class WorkerSupervisor implements DataPlaneView {
         if (pending.waiting.size === 0) pending.resolve();
         return;
       }
+      case 'sg:bind-failed':
+        this.#bindFailure ??= message.message;
+        return;
       case 'sg:stats': {
         state.lastStats = { counters: message.counters, connections: message.connections };
         const pending = this.#pendingStats.get(message.id);

@@ -6,6 +6,7 @@
 import { formatDiagnostic, type MirrorOverride } from '../../config/index.ts';
 import { History } from '../../console/history.ts';
 import { CounterSampler } from '../../console/sampler.ts';
+import { isBindFailure } from '../../dataplane/bind-error.ts';
 import { dumpCounters } from '../../stats/aggregate.ts';
 import { GatewayRuntime, type RuntimeOptions } from '../runtime.ts';
 import { isMessage, OVERRIDES_ENV, type FromWorker, type ToWorker } from './messages.ts';
@@ -20,7 +21,15 @@ const WORKER_HISTORY_SECONDS = 30;
 /** Starts the worker's gateway; resolves with the exit code once it has shut down. */
 export async function runWorker(options: Omit<RuntimeOptions, 'admin' | 'watch' | 'statePath'>): Promise<number> {
   const initial = new Map<string, MirrorOverride>(JSON.parse(process.env[OVERRIDES_ENV] ?? '[]'));
-  const started = await GatewayRuntime.start({ ...options, admin: null, watch: false, statePath: null, initialOverrides: initial });
+  let started;
+  try {
+    started = await GatewayRuntime.start({ ...options, admin: null, watch: false, statePath: null, initialOverrides: initial });
+  } catch (error) {
+    if (!isBindFailure(error)) throw error;
+    // The supervisor stops starting and reports it, rather than restart a worker that cannot bind.
+    send({ type: 'sg:bind-failed', message: error.message });
+    return 3;
+  }
   if (!started.ok) {
     // The supervisor validated this config a moment ago; the files changed in between.
     for (const d of started.diagnostics) options.log?.(formatDiagnostic(d));
