@@ -41,8 +41,14 @@ export function proxyIdentity(opts: IdentityOptions): ProxyIdentity {
 }
 
 /** Builds the snapshot; the pipeline reports config problems as diagnostics, never by throwing. */
-export async function loadConfig(paths: readonly string[], mirror: MirrorOverrides = {}, identity?: ProxyIdentity): Promise<LoadedConfig> {
-  const { snapshot, diagnostics } = await buildSnapshotFromPaths([...paths], { mirror, ...(identity !== undefined && { identity }) });
+export async function loadConfig(
+  paths: readonly string[],
+  mirror: MirrorOverrides = {},
+  identity?: ProxyIdentity,
+  maxConfigFileBytes?: number,
+): Promise<LoadedConfig> {
+  const load = maxConfigFileBytes === undefined ? {} : { maxFileBytes: maxConfigFileBytes };
+  const { snapshot, diagnostics } = await buildSnapshotFromPaths([...paths], { mirror, ...(identity !== undefined && { identity }) }, load);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return { snapshot, diagnostics, errors, warnings: diagnostics.length - errors };
 }

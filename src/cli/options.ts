@@ -67,3 +67,7 @@ export function nonNegativeSeconds(value: string): number {
   }
   return n;
 }
+
+/** `--max-config-file-bytes`, shared by the commands that read config. */
+export const MAX_CONFIG_FILE_BYTES_FLAG = '--max-config-file-bytes <n>';
+export const MAX_CONFIG_FILE_BYTES_HELP = 'refuse a config file larger than this many bytes (default: 33554432, 32 MiB)';

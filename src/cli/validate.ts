@@ -4,13 +4,15 @@ import type { ProxyIdentity } from '../config/index.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { say, type CliIo } from './io.ts';
 import { addIdentityOptions, countsText, loadConfig, printDiagnostics, proxyIdentity, type IdentityOptions } from './load-config.ts';
+import { MAX_CONFIG_FILE_BYTES_FLAG, MAX_CONFIG_FILE_BYTES_HELP, nonNegativeInteger } from './options.ts';
 import { failureText, type Outcome } from './outcome.ts';
 
 export function addValidateCommand(program: Command, io: CliIo, outcome: Outcome): void {
   const command = program
     .command('validate')
     .description('Check configuration: print every error and warning, exit 1 if there is any error.')
-    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON, read recursively); repeatable');
+    .requiredOption('-c, --config <paths...>', 'config files or directories (YAML/JSON, read recursively); repeatable')
+    .option(MAX_CONFIG_FILE_BYTES_FLAG, MAX_CONFIG_FILE_BYTES_HELP, nonNegativeInteger);
   addIdentityOptions(command)
     .addHelpText(
       'after',
@@ -22,15 +24,15 @@ Example:
   shadowgate validate -c examples/ -c extra/virtual-service.yaml
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (opts: { config: string[] } & IdentityOptions) => {
-      outcome.code = await validate(opts.config, io, proxyIdentity(opts));
+    .action(async (opts: { config: string[]; maxConfigFileBytes?: number } & IdentityOptions) => {
+      outcome.code = await validate(opts.config, io, proxyIdentity(opts), opts.maxConfigFileBytes);
     });
 }
 
-export async function validate(paths: readonly string[], io: CliIo, identity?: ProxyIdentity): Promise<ExitCode> {
+export async function validate(paths: readonly string[], io: CliIo, identity?: ProxyIdentity, maxConfigFileBytes?: number): Promise<ExitCode> {
   let loaded;
   try {
-    loaded = await loadConfig(paths, {}, identity);
+    loaded = await loadConfig(paths, {}, identity, maxConfigFileBytes);
   } catch (error) {
     say(io.stderr, `shadowgate: could not validate the configuration: ${failureText(error)}`);
     return ExitCode.runtimeFailure;
