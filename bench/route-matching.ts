@@ -8,11 +8,17 @@
  * exact match. Requests hit an early route, a middle one, a late one, or none (a 404); every request's
  * expected route is checked before anything is timed.
  *
+ * A second table times one regex alone, per full match: JavaScript's backtracking RegExp (what the
+ * data plane used before), re2js's `testExact`, and the snapshot's `Re2Regex.fullMatch` (re2js behind a
+ * literal-prefix check), on an input that matches, one that fails late and one that fails at the prefix.
+ *
  * Options: --routes N (default 1000), --seconds S per request class (default 1), --json.
  */
 import { parseArgs } from 'node:util';
 import { compileSnapshot, formatDiagnostic, parseResources, type ConfigDiagnostic } from '../src/config/index.ts';
+import { RE2JS } from 're2js';
 import { findVirtualHost, selectRoute, type RoutingRequest } from '../src/dataplane/router.ts';
+import { Re2Regex } from '../src/snapshot/regex.ts';
 
 type RouteKind = 'prefix' | 'regex' | 'header' | 'method-exact';
 const KINDS: readonly RouteKind[] = ['prefix', 'regex', 'header', 'method-exact'];
@@ -229,13 +235,54 @@ function time(c: RequestClass): { nsPerOp: number; opsPerSecond: number; batches
 }
 
 const results = requestClasses.map((c) => ({ name: c.name, requests: c.requests.length, ...time(c) }));
+
+/** ns per call of `test` over `inputs`, median of ~20 ms batches for `seconds / 4`. */
+function timeMatch(test: (value: string) => boolean, inputs: readonly string[]): number {
+  let sink = 0;
+  const batch = 20_000;
+  const samples: number[] = [];
+  const deadline = Date.now() + (seconds * 1000) / 4;
+  for (let i = 0; i < batch; i++) if (test(inputs[i % inputs.length]!)) sink++; // warm-up
+  while (Date.now() < deadline || samples.length < 5) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) if (test(inputs[i % inputs.length]!)) sink++;
+    samples.push(Number(process.hrtime.bigint() - start) / batch);
+  }
+  if (sink < 0) process.stdout.write('');
+  return median(samples);
+}
+
+const PATTERN = '/items/svc123/[0-9]+/detail';
+const backtracking = new RegExp(`^(?:${PATTERN})$`);
+const re2js = RE2JS.compile(PATTERN);
+const re2 = new Re2Regex(PATTERN, false, RE2JS.compile(PATTERN));
+const engineInputs = [
+  { name: 'matches', value: '/items/svc123/12345/detail' },
+  { name: 'fails late', value: '/items/svc123/12345/details' },
+  { name: 'fails at the prefix', value: '/api/v1/svc7/users/7' },
+];
+const engines = engineInputs.map(({ name, value }) => {
+  const expected = backtracking.test(value);
+  if (re2js.testExact(value) !== expected || re2.fullMatch(value) !== expected) fail(`the engines disagree on ${value}`);
+  return {
+    input: name,
+    regExp: timeMatch((v) => backtracking.test(v), [value]),
+    re2jsTestExact: timeMatch((v) => re2js.testExact(v), [value]),
+    re2Regex: timeMatch((v) => re2.fullMatch(v), [value]),
+  };
+});
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ routes, compileMs, node: process.version, results }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ routes, compileMs, node: process.version, results, engines }, null, 2)}\n`);
 } else {
   const kinds = KINDS.map((k) => `${k} ${Math.ceil((routes - KINDS.indexOf(k)) / KINDS.length)}`).join(', ');
   process.stdout.write(`selectRoute over ${routes} routes (${kinds}); config compiled in ${compileMs.toFixed(0)} ms; node ${process.version}\n\n`);
   process.stdout.write('| requests | ns/op | ops/s |\n| --- | --- | --- |\n');
   for (const r of results) {
     process.stdout.write(`| ${r.name} | ${r.nsPerOp.toFixed(0)} | ${Math.round(r.opsPerSecond).toLocaleString('en-US')} |\n`);
+  }
+  process.stdout.write(`\nOne full match of ${PATTERN}, ns per call:\n\n`);
+  process.stdout.write('| input | RegExp (backtracking) | re2js testExact | Re2Regex.fullMatch |\n| --- | --- | --- | --- |\n');
+  for (const e of engines) {
+    process.stdout.write(`| ${e.input} | ${e.regExp.toFixed(0)} | ${e.re2jsTestExact.toFixed(0)} | ${e.re2Regex.toFixed(0)} |\n`);
   }
 }

@@ -54,18 +54,28 @@ export function proxyIdentity(opts: IdentityOptions): ProxyIdentity {
   return { labels: opts.proxyLabels ?? {}, namespace: opts.proxyNamespace };
 }
 
+/** What the commands that read a config (`validate`, `config-dump`) may set. */
+export interface LoadConfigOptions {
+  readonly mirror?: MirrorOverrides;
+  readonly identity?: ProxyIdentity;
+  readonly meshListener?: MeshListenerAddress;
+  readonly maxConfigFileBytes?: number;
+}
+
 /** Builds the snapshot; the pipeline reports config problems as diagnostics, never by throwing. */
 export async function loadConfig(
   paths: readonly string[],
-  mirror: MirrorOverrides = {},
-  identity?: ProxyIdentity,
-  meshListener?: MeshListenerAddress,
+  options: LoadConfigOptions = {},
 ): Promise<LoadedConfig> {
-  const { snapshot, diagnostics } = await buildSnapshotFromPaths([...paths], {
-    mirror,
-    ...(identity !== undefined && { identity }),
-    ...(meshListener !== undefined && { meshListener }),
-  });
+  const { snapshot, diagnostics } = await buildSnapshotFromPaths(
+    [...paths],
+    {
+      mirror: options.mirror ?? {},
+      ...(options.identity !== undefined && { identity: options.identity }),
+      ...(options.meshListener !== undefined && { meshListener: options.meshListener }),
+    },
+    options.maxConfigFileBytes === undefined ? {} : { maxFileBytes: options.maxConfigFileBytes },
+  );
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return { snapshot, diagnostics, errors, warnings: diagnostics.length - errors };
 }

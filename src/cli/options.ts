@@ -75,3 +75,7 @@ export function hostPort(value: string): { address: string; port: number } {
   if (match === null || port > 65_535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:15001.');
   return { address: match[1] ?? match[2]!, port };
 }
+
+/** `--max-config-file-bytes`, shared by the commands that read config. */
+export const MAX_CONFIG_FILE_BYTES_FLAG = '--max-config-file-bytes <n>';
+export const MAX_CONFIG_FILE_BYTES_HELP = 'refuse a config file larger than this many bytes (default: 33554432, 32 MiB)';

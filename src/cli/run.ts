@@ -13,12 +13,13 @@ import { say, type CliIo } from './io.ts';
 import { listeningLine } from './listener-text.ts';
 import { addIdentityOptions, countsText, printDiagnostics, proxyIdentity } from './load-config.ts';
 import { DEFAULT_DOWNSTREAM_LIMITS, type DownstreamLimits } from '../dataplane/downstream-limits.ts';
-import { nonNegativeInteger, nonNegativeSeconds, positiveSeconds } from './options.ts';
+import { MAX_CONFIG_FILE_BYTES_FLAG, MAX_CONFIG_FILE_BYTES_HELP, nonNegativeInteger, nonNegativeSeconds, positiveSeconds } from './options.ts';
 import { failureText, type Outcome } from './outcome.ts';
 import { aborted, onShutdownSignal } from './shutdown.ts';
 
 export interface RunOptions {
   readonly config: string[];
+  readonly maxConfigFileBytes?: number;
   readonly mirrorMaxBodyBytes?: number;
   readonly mirrorTimeout?: number;
   readonly mirrorMaxInFlight?: number;
@@ -62,7 +63,8 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .option('--request-headers-timeout <seconds>', 'time a client has to send complete request headers (and, for HTTPS, the TLS handshake), else 408 and close; 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.requestHeadersTimeoutMs / 1000)
     .option('--idle-timeout <seconds>', 'close a downstream connection with no request in progress for this long; 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.idleTimeoutMs / 1000)
     .option('--request-body-timeout <seconds>', 'end a request whose body receives no byte for this long (408, or a reset once the response started); 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.requestBodyTimeoutMs / 1000)
-    .option('--max-connections <n>', 'open downstream connections per listener (per worker); past it new ones are closed at once; 0: unlimited', nonNegativeInteger, DEFAULT_DOWNSTREAM_LIMITS.maxConnections);
+    .option('--max-connections <n>', 'open downstream connections per listener (per worker); past it new ones are closed at once; 0: unlimited', nonNegativeInteger, DEFAULT_DOWNSTREAM_LIMITS.maxConnections)
+    .option(MAX_CONFIG_FILE_BYTES_FLAG, MAX_CONFIG_FILE_BYTES_HELP, nonNegativeInteger);
   addIdentityOptions(command)
     .addHelpText(
       'after',
@@ -104,6 +106,7 @@ function workerCount(value: string): number {
 async function runAsWorker(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   const code = await runWorker({
     paths: opts.config,
+    ...(opts.maxConfigFileBytes !== undefined && { maxConfigFileBytes: opts.maxConfigFileBytes }),
     compile: compileOptions(opts),
     gateway: { downstream: downstreamLimits(opts) },
     accessLog: opts.accessLog,
@@ -171,6 +174,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
   try {
     started = await GatewayRuntime.start({
       paths: opts.config,
+      ...(opts.maxConfigFileBytes !== undefined && { maxConfigFileBytes: opts.maxConfigFileBytes }),
       compile: compileOptions(opts),
       gateway: { downstream: downstreamLimits(opts) },
       statePath: opts.state ?? null,

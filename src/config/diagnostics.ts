@@ -7,6 +7,7 @@
 /** Every diagnostic code shadowgate emits, with a one-line description (the docs list these). */
 export const DIAGNOSTIC_CODES = {
   READ_FAILED: 'A config path could not be read (missing file or directory, no permission).',
+  FILE_TOO_LARGE: 'A config file is larger than --max-config-file-bytes (default 32 MiB); it is not read.',
   YAML_SYNTAX: 'A YAML or JSON document does not parse.',
   YAML_WARNING: 'The YAML parser warned about a document (for example an unresolved tag).',
   INVALID_RESOURCE: 'A document is not a resource: apiVersion, kind, metadata.name or spec is missing or malformed.',
@@ -19,7 +20,8 @@ export const DIAGNOSTIC_CODES = {
   INVALID_FIELD: 'A field has the wrong type or an out-of-range value.',
   STRING_MATCH_ONE_OF: 'A StringMatch must set exactly one of exact, prefix or regex.',
   INVALID_DURATION: 'A duration is not of the form 5s, 100ms, 1.5s, 1m or 1h.',
-  INVALID_REGEX: 'A regular expression does not compile.',
+  INVALID_REGEX: 'A regular expression is not valid RE2 syntax (RE2 has no backreferences, lookahead, lookbehind or possessive quantifiers).',
+  REGEX_TOO_LARGE: 'A regular expression is longer than 1024 bytes or compiles to an RE2 program of more than 1000 instructions.',
   PERCENTAGE_RANGE: 'A percentage is outside 0..100.',
   UNSUPPORTED_PROTOCOL: 'A Gateway server protocol other than HTTP or HTTPS.',
   UNSUPPORTED_VALUE: 'A known Istio enum value that shadowgate does not implement (PASSTHROUGH load balancing, resolution NONE, TLS modes other than SIMPLE/DISABLE).',

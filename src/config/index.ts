@@ -5,10 +5,10 @@
 import type { ServiceRegistry } from './compile/services.ts';
 import { compileSnapshot, type CompileOptions } from './compile/snapshot.ts';
 import { hasErrors, sortDiagnostics, type ConfigDiagnostic } from './diagnostics.ts';
-import { loadResources, type LoadResult } from './load.ts';
+import { loadResources, type LoadOptions, type LoadResult } from './load.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 
-export { loadResources, parseResources, type LoadResult } from './load.ts';
+export { DEFAULT_MAX_CONFIG_FILE_BYTES, loadResources, parseResources, type LoadOptions, type LoadResult } from './load.ts';
 
 export {
   compileSnapshot,
@@ -49,12 +49,16 @@ export interface BuildResult {
 }
 
 /** Loads `paths` and compiles what loaded; any load error also withholds the snapshot. */
-export async function buildSnapshotFromPaths(paths: readonly string[], options: CompileOptions = {}): Promise<BuildResult> {
-  return compileLoaded(await loadResources(paths), paths, options);
+export async function buildSnapshotFromPaths(
+  paths: readonly string[],
+  options: CompileOptions = {},
+  load: LoadOptions = {},
+): Promise<BuildResult> {
+  return compileLoaded(await loadResources(paths, load), paths, options);
 }
 
 /** Codes of load errors that lose a document (its resources are unknown to the later stages). */
-const LOST_DOCUMENT_CODES: ReadonlySet<string> = new Set(['READ_FAILED', 'YAML_SYNTAX', 'INVALID_RESOURCE', 'UNKNOWN_FIELD']);
+const LOST_DOCUMENT_CODES: ReadonlySet<string> = new Set(['READ_FAILED', 'FILE_TOO_LARGE', 'YAML_SYNTAX', 'INVALID_RESOURCE', 'UNKNOWN_FIELD']);
 
 /**
  * Compiles what `loadResources` returned, in one pass that reports the problems of every stage: load

@@ -2,21 +2,23 @@
  * Loading: files and directories of YAML/JSON into raw Istio resources with positions. Problems are
  * returned as diagnostics; nothing here throws for bad config.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { Composer, isMap, isSeq, LineCounter, Parser, type Document, type Node, type YAMLError } from 'yaml';
 import type { ConfigDiagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
 import { closestName } from './schema/field-check.ts';
 import {
   CORE_KINDS,
   ISTIO_API_VERSIONS,
-  nodeLocator,
+  positionTree,
+  rangeStart,
   RESOURCE_KINDS,
   resourceDiagnostic,
   type Position,
   type RawResource,
   type ResourceKind,
   type ResourceSource,
+  treeLocator,
 } from './source.ts';
 
 export interface LoadResult {
@@ -31,24 +33,28 @@ const CONFIG_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** The top-level keys of a Kubernetes object (`status` is written by the API server and ignored). */
 const RESOURCE_KEYS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'] as const;
 
+/** The default bound on one config file's size (`--max-config-file-bytes`). */
+export const DEFAULT_MAX_CONFIG_FILE_BYTES = 32 * 1024 * 1024;
+
+export interface LoadOptions {
+  /** A file larger than this is not read (FILE_TOO_LARGE); defaults to DEFAULT_MAX_CONFIG_FILE_BYTES. */
+  readonly maxFileBytes?: number;
+}
+
 /**
  * Reads every resource from `paths`: files, or directories (their `.yaml`, `.yml` and `.json` files,
  * recursively, in name order; see `walkDirectory`). Multi-document YAML and `kind: List` are expanded.
  * Kinds other than Gateway, VirtualService, DestinationRule and ServiceEntry are skipped with a warning.
  */
-export async function loadResources(paths: readonly string[]): Promise<LoadResult> {
+export async function loadResources(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_CONFIG_FILE_BYTES;
   const diagnostics: ConfigDiagnostic[] = [];
   const resources: RawResource[] = [];
   const seen = new Map<string, RawResource>();
   const files = await expandPaths(paths, diagnostics);
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      diagnostics.push(fileDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
-      continue;
-    }
+    const text = await readConfigFile(file, maxFileBytes, diagnostics);
+    if (text === null) continue;
     for (const resource of parseResources(file, text, diagnostics)) {
       const key = `${resource.kind}/${resource.metadata.namespace}/${resource.metadata.name}`;
       const first = seen.get(key);
@@ -75,49 +81,64 @@ export async function loadResources(paths: readonly string[]): Promise<LoadResul
 /**
  * Parses one file's text into resources. Exported so tests and other config sources can parse text
  * that does not live on disk; `file` is only used in positions.
+ *
+ * Documents are composed one at a time and their YAML trees dropped as soon as the values and a
+ * position tree are taken from them, so memory follows the config's values, not the parser's nodes.
  */
 export function parseResources(file: string, text: string, diagnostics: ConfigDiagnostic[]): RawResource[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter });
-  if (!Array.isArray(docs)) return []; // an empty stream
+  const composer = new Composer({});
   const out: RawResource[] = [];
-  docs.forEach((doc, docIndex) => {
+  const pos = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  // The first line of what parseAllDocuments' prettified errors say (their code frame is not shown).
+  const where = (error: YAMLError): string => {
+    const first = firstLine(error.message);
+    if (error.pos[0] === -1) return first;
+    const { line, column } = pos(error.pos[0]);
+    const starts = lineCounter.lineStarts;
+    const lineText = text.substring(starts[line - 1] ?? 0, starts[line] ?? text.length).replace(/[\n\r]+$/, '');
+    const previous = line > 1 && /^ *$/.test(lineText.substring(0, column - 1)) ? text.substring(starts[line - 2]!, starts[line - 1]!) : '';
+    return `${first} at line ${line}, column ${column}${/[^ ]/.test(previous + lineText) ? ':' : ''}`;
+  };
+  let docIndex = -1;
+  for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text))) {
+    docIndex++;
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
-        const position = lineCounter.linePos(error.pos[0]);
-        diagnostics.push(
-          fileDiagnostic('error', 'YAML_SYNTAX', file, { line: position.line, column: position.col }, firstLine(error.message)),
-        );
+        diagnostics.push(fileDiagnostic('error', 'YAML_SYNTAX', file, pos(error.pos[0]), where(error)));
       }
-      return;
+      continue;
     }
     for (const warning of doc.warnings) {
-      const position = lineCounter.linePos(warning.pos[0]);
-      diagnostics.push(
-        fileDiagnostic('warning', 'YAML_WARNING', file, { line: position.line, column: position.col }, firstLine(warning.message)),
-      );
+      diagnostics.push(fileDiagnostic('warning', 'YAML_WARNING', file, pos(warning.pos[0]), where(warning)));
     }
-    if (doc.contents === null) return;
+    if (doc.contents === null) continue;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
       diagnostics.push(fileDiagnostic('error', 'YAML_SYNTAX', file, null, errorText(err)));
-      return;
+      continue;
     }
-    if (value === null || value === undefined) return;
+    if (value === null || value === undefined) continue;
+    const [start, , end] = doc.range;
     if (isRecord(value) && value['kind'] === 'List' && Array.isArray(value['items'])) {
       const itemsNode = listItemsNode(doc);
       value['items'].forEach((item: unknown, i: number) => {
         const node = (itemsNode?.items[i] as Node | undefined) ?? null;
-        const resource = toResource(item, file, docIndex, nodeLocator(node, lineCounter), diagnostics);
+        const locate = treeLocator(positionTree(node), rangeStart(node), lineCounter, { text, start, end, prefix: ['items', i] });
+        const resource = toResource(item, file, docIndex, locate, diagnostics);
         if (resource !== null) out.push(resource);
       });
-      return;
+      continue;
     }
-    const resource = toResource(value, file, docIndex, nodeLocator(doc.contents as Node, lineCounter), diagnostics);
+    const locate = treeLocator(positionTree(doc.contents), rangeStart(doc.contents), lineCounter, { text, start, end, prefix: [] });
+    const resource = toResource(value, file, docIndex, locate, diagnostics);
     if (resource !== null) out.push(resource);
-  });
+  }
   return out;
 }
 
@@ -196,6 +217,44 @@ function toResource(
     spec,
     source,
   };
+}
+
+/** The file's text, or `null` (reported) when it cannot be read or is over the size bound. */
+async function readConfigFile(file: string, maxFileBytes: number, diagnostics: ConfigDiagnostic[]): Promise<string | null> {
+  const tooLarge = (size: number) =>
+    fileDiagnostic(
+      'error',
+      'FILE_TOO_LARGE',
+      file,
+      null,
+      `${file} is ${size} bytes, over the ${maxFileBytes}-byte limit for one config file (--max-config-file-bytes); not read`,
+    );
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    diagnostics.push(fileDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
+    return null;
+  }
+  try {
+    // Checked before reading, so an oversized file costs no memory; again after, for one still growing.
+    const { size } = await handle.stat();
+    if (size > maxFileBytes) {
+      diagnostics.push(tooLarge(size));
+      return null;
+    }
+    const bytes = await handle.readFile();
+    if (bytes.length > maxFileBytes) {
+      diagnostics.push(tooLarge(bytes.length));
+      return null;
+    }
+    return bytes.toString('utf8');
+  } catch (err) {
+    diagnostics.push(fileDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
+    return null;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function expandPaths(paths: readonly string[], diagnostics: ConfigDiagnostic[]): Promise<string[]> {

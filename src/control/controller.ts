@@ -45,6 +45,8 @@ export interface ControllerOptions extends ControllerEvents {
   readonly statePath?: string | null;
   /** Overrides to start with (a worker gets its supervisor's). */
   readonly initialOverrides?: ReadonlyMap<string, MirrorOverride>;
+  /** `--max-config-file-bytes`. */
+  readonly maxConfigFileBytes?: number;
 }
 
 /** The last good config: what the gateway serves, and what overrides are checked against. */
@@ -199,7 +201,7 @@ export class GatewayController {
   }
 
   async #build(): Promise<{ good: GoodConfig | null; diagnostics: ConfigDiagnostic[] }> {
-    const loaded = await loadResources(this.#options.paths);
+    const loaded = await loadResources(this.#options.paths, { maxFileBytes: this.#options.maxConfigFileBytes });
     // One pass reports every stage's problems (a load error does not hide the compile's).
     const built = compileLoaded(loaded, this.#options.paths, { ...this.#options.compile, overrides: this.#overrides.all });
     if (built.snapshot === null) return { good: null, diagnostics: built.diagnostics };

@@ -20,6 +20,8 @@ import { WorkerSupervisor } from './workers/supervisor.ts';
 
 export interface RuntimeOptions {
   readonly paths: readonly string[];
+  /** `--max-config-file-bytes`. */
+  readonly maxConfigFileBytes?: number;
   readonly compile?: Omit<CompileOptions, 'overrides'>;
   readonly statePath?: string | null;
   readonly initialOverrides?: ReadonlyMap<string, MirrorOverride>;
@@ -87,6 +89,7 @@ export class GatewayRuntime {
     let supervisor: WorkerSupervisor | null = null;
     const controller = new GatewayController({
       paths: options.paths,
+      maxConfigFileBytes: options.maxConfigFileBytes,
       compile: options.compile,
       statePath: options.statePath ?? null,
       initialOverrides: options.initialOverrides,

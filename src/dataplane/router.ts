@@ -74,7 +74,7 @@ export function matchString(match: StringMatch, value: string): boolean {
     case 'prefix':
       return value.startsWith(match.value);
     case 'regex':
-      return match.regex.test(value);
+      return match.regex.fullMatch(value);
   }
 }
 
@@ -148,15 +148,15 @@ export function selectRoute(virtualHost: VirtualHost, request: RoutingRequest): 
 /**
  * The upstream path after Istio's `rewrite.uri`: it replaces the matched prefix for a prefix match and
  * the whole path otherwise (Envoy's `prefix_rewrite`, a route without a uri match being prefix `/`).
- * `rewrite.uriRegexRewrite` substitutes every match of its regex (compiled with the `g` flag, as Envoy's
- * `regex_rewrite` replaces globally, and with RE2's `\1` turned into `$1`). The query string is kept.
+ * `rewrite.uriRegexRewrite` substitutes every match of its regex (as Envoy's `regex_rewrite` replaces
+ * globally, with RE2's `\1` turned into `$1`). The query string is kept.
  */
 export function rewritePath(route: Route, match: RequestMatch | null, path: string, query: string): string {
   const rewrite = route.rewrite;
   if (rewrite === null) return query === '' ? path : `${path}?${query}`;
   let rewritten = path;
   if (rewrite.uriRegex !== null) {
-    rewritten = path.replace(rewrite.uriRegex.regex, rewrite.uriRegex.rewrite);
+    rewritten = rewrite.uriRegex.regex.replaceAll(path, rewrite.uriRegex.rewrite);
   } else if (rewrite.uri !== null) {
     const uri = match?.uri ?? null;
     if (uri === null) rewritten = rewrite.uri + path.slice(1);

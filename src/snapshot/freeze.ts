@@ -3,7 +3,8 @@
  * sets also get their mutators replaced by functions that throw.
  *
  * RegExps are left unfrozen on purpose: `String.prototype.replace` with a global regex writes
- * `lastIndex`, which throws on a frozen RegExp. Their pattern and flags are immutable anyway.
+ * `lastIndex`, which throws on a frozen RegExp. Their pattern and flags are immutable anyway. (The
+ * snapshot's own regexes are `Re2Regex`es, whose engine sits in a private field the freeze cannot reach.)
  * Buffers (a direct response's body) are left unfrozen too: `Object.freeze` throws on a typed array
  * with elements; nothing writes to them.
  */

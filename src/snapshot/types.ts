@@ -8,6 +8,7 @@
  */
 import type { MirrorExtensions } from './mirror-extensions.ts';
 import type { DomainTable } from './domain-table.ts';
+import type { Re2Regex } from './regex.ts';
 
 /** Where a compiled object came from, so errors and the config dump can point back at the YAML. */
 export interface SourceRef {
@@ -89,7 +90,7 @@ export interface VirtualHost {
 export type StringMatch =
   | { readonly kind: 'exact'; readonly value: string }
   | { readonly kind: 'prefix'; readonly value: string }
-  | { readonly kind: 'regex'; readonly value: string; readonly regex: RegExp };
+  | { readonly kind: 'regex'; readonly value: string; readonly regex: Re2Regex };
 
 export interface HeaderCondition {
   /** Lower-case header name. */
@@ -105,7 +106,7 @@ export interface QueryCondition {
 /** One `match[]` entry of an Istio HTTPRoute: all present conditions must hold. */
 export interface RequestMatch {
   readonly uri: StringMatch | null;
-  /** For a case-insensitive uri match the pattern is already lower-cased (regex gets the `i` flag). */
+  /** For a case-insensitive uri match the pattern is already lower-cased (a regex is compiled case-insensitive). */
   readonly ignoreUriCase: boolean;
   readonly method: StringMatch | null;
   readonly authority: StringMatch | null;
@@ -144,7 +145,8 @@ export interface RetryPolicy {
 export interface Rewrite {
   /** Replacement for the matched prefix (or the whole path for exact matches). */
   readonly uri: string | null;
-  readonly uriRegex: { readonly regex: RegExp; readonly rewrite: string } | null;
+  /** `rewrite` in `String.prototype.replace` syntax (`$1`), converted from RE2's `\1`. */
+  readonly uriRegex: { readonly regex: Re2Regex; readonly rewrite: string } | null;
   readonly authority: string | null;
 }
 

@@ -117,3 +117,20 @@ test('the shipped examples validate, each folder on its own', async () => {
     assert.equal(result.stderr, '', folder);
   }
 });
+
+test('--max-config-file-bytes: validate, config-dump and run refuse a larger file, naming it, its size and the limit', async () => {
+  const { file } = writeConfig(validConfig());
+  const size = readFileSync(file).length;
+  const limit = String(size - 1);
+  for (const command of ['validate', 'config-dump', 'run']) {
+    const args = command === 'run' ? ['run', '--admin', '127.0.0.1:0', '--no-watch'] : [command];
+    const result = await runCli([...args, '--max-config-file-bytes', limit, '-c', file]);
+    assert.equal(result.code, 1, `${command}: ${result.stdout}${result.stderr}`);
+    assert.ok(
+      result.stderr.includes(`${file} error: ${file} is ${size} bytes, over the ${limit}-byte limit for one config file (--max-config-file-bytes); not read [FILE_TOO_LARGE]`),
+      `${command}: ${result.stderr}`,
+    );
+  }
+  const atTheLimit = await runCli(['validate', '--max-config-file-bytes', String(size), '-c', file]);
+  assert.equal(atTheLimit.code, 0, atTheLimit.stderr);
+});

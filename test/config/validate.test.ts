@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatDiagnostic } from '../../src/config/index.ts';
-import { compileYaml, config, expectDiagnostic, GATEWAY, SERVICES, SIMPLE_ROUTE, virtualService } from './helpers.ts';
+import { compileYaml, config, expectDiagnostic, GATEWAY, route, SERVICES, SIMPLE_ROUTE, virtualService } from './helpers.ts';
 
 const routeTo = (destination: string) => `  - name: r
     route:
@@ -193,6 +193,80 @@ describe('routes', () => {
     );
     expectDiagnostic(result, 'INVALID_REGEX', 'spec.http[0].match[0].headers.x-id.regex', 'regex: "[a-"');
     expectDiagnostic(result, 'INVALID_REGEX', 'spec.http[0].rewrite.uriRegexRewrite.match', 'match: "*oops"');
+  });
+
+  for (const [construct, pattern] of [
+    ['a backreference', '(a)\\\\1'],
+    ['a lookahead', '/api(?=/v1)'],
+    ['a negative lookahead', '/api(?!/v1)'],
+    ['a lookbehind', '(?<=/api)/v1'],
+    ['a negative lookbehind', '(?<!/api)/v1'],
+    ['a possessive quantifier', '/a++'],
+  ] as const) {
+    test(`${construct} is not RE2 syntax: an error naming the field`, async () => {
+      const result = await compileYaml(
+        config(`  - name: r
+    match:
+    - uri:
+        regex: "${pattern}"
+    route:
+    - destination:
+        host: backend
+`),
+      );
+      const d = expectDiagnostic(result, 'INVALID_REGEX', 'spec.http[0].match[0].uri.regex', 'regex:');
+      assert.match(d.message, /RE2 syntax has no backreferences, lookahead, lookbehind or possessive quantifiers/);
+      assert.match(formatDiagnostic(d), /\.yaml:\d+:9 error VirtualService default\/vs spec\.http\[0\]\.match\[0\]\.uri\.regex: invalid regex/);
+    });
+  }
+
+  test('RE2 syntax JavaScript lacks compiles: (?i), \\pL, [[:alpha:]], \\z, (?P<name>)', async () => {
+    const result = await compileYaml(
+      config(`  - name: r
+    match:
+    - uri:
+        regex: '(?i)/(?P<word>[[:alpha:]]+)/\\pL+\\z'
+    route:
+    - destination:
+        host: backend
+`),
+    );
+    assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), []);
+    const uri = route(result.snapshot!, 'default/vs/r').matches![0]!.uri!;
+    assert.ok(uri.kind === 'regex');
+    assert.equal(uri.regex.fullMatch('/ABC/é'), true);
+    assert.equal(uri.regex.fullMatch('/ABC/é/'), false);
+  });
+
+  test('a regex over 1024 bytes, and one whose RE2 program is over 1000 instructions: REGEX_TOO_LARGE', async () => {
+    const long = `/${'x'.repeat(1024)}`;
+    const result = await compileYaml(
+      config(`  - name: r
+    match:
+    - uri:
+        regex: "${long}"
+    - headers:
+        x-id:
+          regex: "[a-z]{1,600}"
+    - queryParams:
+        id:
+          regex: "[a-z]{1,400}"
+    rewrite:
+      uriRegexRewrite:
+        match: "[0-9]{1000}"
+        rewrite: /x
+    route:
+    - destination:
+        host: backend
+`),
+    );
+    const tooLong = expectDiagnostic(result, 'REGEX_TOO_LARGE', 'spec.http[0].match[0].uri.regex', 'regex: "/xxx');
+    assert.match(tooLong.message, /is 1025 bytes long; at most 1024 are accepted/);
+    const big = expectDiagnostic(result, 'REGEX_TOO_LARGE', 'spec.http[0].match[1].headers.x-id.regex', 'regex: "[a-z]{1,600}"');
+    assert.match(big.message, /compiles to an RE2 program of \d+ instructions; at most 1000 are accepted/);
+    expectDiagnostic(result, 'REGEX_TOO_LARGE', 'spec.http[0].rewrite.uriRegexRewrite.match', 'match: "[0-9]{1000}"');
+    // Under the bound is fine.
+    assert.equal(result.diagnostics.filter((d) => d.field.includes('queryParams')).length, 0);
   });
 
   test('rewrite.uri with uriRegexRewrite', async () => {

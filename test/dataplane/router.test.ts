@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RequestMatch, Route, StringMatch, VirtualHost, VirtualHostTable } from '../../src/snapshot/types.ts';
 import { findVirtualHost, hostWithoutPort, rewritePath, selectRoute } from '../../src/dataplane/router.ts';
+import { compileRe2 } from '../../src/config/compile/regex.ts';
+import { Re2Regex } from '../../src/snapshot/regex.ts';
 
 const source = { file: 't.yaml', line: 1, column: 1, kind: 'VirtualService', namespace: 'default', name: 't' };
 
@@ -21,7 +23,12 @@ function route(id: string, matches: RequestMatch[] | null, rewrite: Route['rewri
 
 const exact = (value: string): StringMatch => ({ kind: 'exact', value });
 const prefix = (value: string): StringMatch => ({ kind: 'prefix', value });
-const regex = (value: string, flags = ''): StringMatch => ({ kind: 'regex', value, regex: new RegExp(`^(?:${value})$`, flags) });
+function re2(source: string): Re2Regex {
+  const compiled = compileRe2(source, false);
+  assert.ok(compiled instanceof Re2Regex, `test pattern ${source} must compile`);
+  return compiled;
+}
+const regex = (value: string): StringMatch => ({ kind: 'regex', value, regex: re2(value) });
 
 function request(path: string, extra: { method?: string; query?: string; headers?: Record<string, string>; authority?: string } = {}) {
   return { method: extra.method ?? 'GET', path, query: extra.query ?? '', authority: extra.authority ?? 'h', headers: extra.headers ?? {} };
@@ -110,7 +117,7 @@ describe('rewritePath', () => {
     assert.equal(rewritePath(route('r', null, rw('/v2/')), null, '/users', ''), '/v2/users');
   });
   test('regex rewrite substitutes globally', () => {
-    const r = route('r', null, { uri: null, uriRegex: { regex: /\/v(\d)\//g, rewrite: '/version-$1/' }, authority: null });
+    const r = route('r', null, { uri: null, uriRegex: { regex: re2('/v(\\d)/'), rewrite: '/version-$1/' }, authority: null });
     assert.equal(rewritePath(r, null, '/v1/a/v2/b', 'q=1'), '/version-1/a/version-2/b?q=1');
   });
   test('without rewrite the path is untouched', () => {

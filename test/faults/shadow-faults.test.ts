@@ -179,7 +179,9 @@ describe('shadow faults under steady load', () => {
     const cut = events.filter((e) => e.flags === 'SRO');
     assert.ok(cut.length > 0);
     assert.ok(cut.every((e) => e.bytesOut === 0), 'not a byte of a declared-too-large body was read');
-    assert.equal(counters.droppedResponseTooLarge + counters.droppedOverflow, counters.sampled, JSON.stringify(counters));
+    // A copy whose headers arrive after its timeout on a loaded machine fails instead; none is read.
+    assert.equal(completed(counters), 0, JSON.stringify(counters));
+    assert.ok(counters.droppedResponseTooLarge + counters.droppedOverflow >= 0.9 * counters.sampled, JSON.stringify(counters));
     await waitFor(() => shadow.closedEarly === shadow.count);
   });
 

@@ -34,7 +34,7 @@ import {
 } from './envoy-types.ts';
 import { MILLION } from '../../snapshot/fraction.ts';
 import { renderDirectResponse, renderRedirect, renderTypedPerFilterConfig } from './route-actions.ts';
-import { envoyDuration, patternOf, re2Substitution, sourceText } from './values.ts';
+import { envoyDuration, re2Substitution, sourceText } from './values.ts';
 
 /** What rendering a route needs besides the route. */
 export interface RouteRenderContext {
@@ -162,7 +162,7 @@ function renderAction(route: Route, ctx: RouteRenderContext): EnvoyRouteAction {
   return {
     ...target,
     ...(rewrite?.uriRegex != null
-      ? { regex_rewrite: { pattern: { regex: patternOf(rewrite.uriRegex.regex) }, substitution: re2Substitution(rewrite.uriRegex.rewrite) } }
+      ? { regex_rewrite: { pattern: { regex: rewrite.uriRegex.regex.source }, substitution: re2Substitution(rewrite.uriRegex.rewrite) } }
       : rewrite?.uri != null
         ? { prefix_rewrite: rewrite.uri }
         : {}),

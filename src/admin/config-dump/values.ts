@@ -27,26 +27,6 @@ export function sourceText(source: SourceRef): string {
 }
 
 /**
- * The pattern as the user wrote it, from a RegExp compiled straight from it: `RegExp.prototype.source`
- * escapes `/` as `\/`, which RE2 reads the same but a reader would not recognise.
- */
-export function patternOf(regex: RegExp): string {
-  let out = '';
-  const src = regex.source;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '\\' && i + 1 < src.length) {
-      const next = src[i + 1]!;
-      out += next === '/' ? '/' : c + next;
-      i++;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-/**
  * The inverse of the compile step's `toJsReplacement`: JavaScript's `$1` back to RE2's `\1`, `$$` back
  * to `$`, and a literal backslash escaped again, so `regex_rewrite.substitution` reads as written.
  */

@@ -1,57 +1,39 @@
 /**
- * Istio `HTTPMatchRequest` → `RequestMatch`. Regexes are compiled here, once, anchored at both ends
- * because Envoy's safe_regex must match the whole value (RE2 full match).
+ * Istio `HTTPMatchRequest` → `RequestMatch`. Regexes are compiled here, once, as RE2; the data plane
+ * full-matches them against the whole value, as Envoy's safe_regex does.
  */
+import type { Re2Regex } from '../../snapshot/regex.ts';
 import type { HeaderCondition, QueryCondition, RequestMatch, StringMatch } from '../../snapshot/types.ts';
 import type { FieldPath } from '../diagnostics.ts';
 import type { StringMatchSpec } from '../schema/common.ts';
 import type { MatchRequestSpec } from '../schema/virtual-service.ts';
 
-/** Reports a regex that does not compile. */
-export type RegexErrorSink = (field: FieldPath, message: string) => void;
-
 /**
- * Compiles an RE2-style pattern for a full match. A leading `(?i)` (RE2's case-insensitive flag, which
- * JavaScript does not accept in that form) becomes the `i` flag.
+ * Compiles a regex found at `field`; `null` when it does not compile or is over a size bound (the
+ * implementation reports that at `field`).
  */
-export function compileFullMatchRegex(source: string, caseInsensitive: boolean): RegExp | string {
-  let src = source;
-  let flags = caseInsensitive ? 'i' : '';
-  if (src.startsWith('(?i)')) {
-    src = src.slice(4);
-    flags = 'i';
-  }
-  try {
-    return new RegExp(`^(?:${src})$`, flags);
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-}
+export type RegexCompiler = (source: string, caseInsensitive: boolean, field: FieldPath) => Re2Regex | null;
 
 /** Compiles one StringMatch; `null` when its regex does not compile (reported through `onError`). */
 export function compileStringMatch(
   spec: StringMatchSpec,
   field: FieldPath,
-  onError: RegexErrorSink,
+  regexes: RegexCompiler,
   ignoreCase = false,
 ): StringMatch | null {
   if (spec.exact !== undefined) return { kind: 'exact', value: ignoreCase ? spec.exact.toLowerCase() : spec.exact };
   if (spec.prefix !== undefined) return { kind: 'prefix', value: ignoreCase ? spec.prefix.toLowerCase() : spec.prefix };
   const source = spec.regex ?? '';
-  const regex = compileFullMatchRegex(source, ignoreCase);
-  if (typeof regex === 'string') {
-    onError([...field, 'regex'], `invalid regex ${JSON.stringify(source)}: ${regex}`);
-    return null;
-  }
-  return { kind: 'regex', value: source, regex };
+  const regex = regexes(source, ignoreCase, [...field, 'regex']);
+  return regex === null ? null : { kind: 'regex', value: source, regex };
 }
 
 /** Compiles one `match[]` entry; `null` when any part failed (already reported). */
-export function compileRequestMatch(spec: MatchRequestSpec, field: FieldPath, onError: RegexErrorSink): RequestMatch | null {
+export function compileRequestMatch(spec: MatchRequestSpec, field: FieldPath, regexes: RegexCompiler): RequestMatch | null {
   let ok = true;
   const one = (s: StringMatchSpec | undefined, name: string, ignoreCase = false): StringMatch | null => {
     if (s === undefined) return null;
-    const m = compileStringMatch(s, [...field, name], onError, ignoreCase);
+    const m = compileStringMatch(s, [...field, name], regexes, ignoreCase);
     if (m === null) ok = false;
     return m;
   };
@@ -63,7 +45,7 @@ export function compileRequestMatch(spec: MatchRequestSpec, field: FieldPath, on
     if (map === undefined) return null;
     const out: (HeaderCondition | QueryCondition)[] = [];
     for (const [key, s] of Object.entries(map)) {
-      const m = compileStringMatch(s, [...field, name, key], onError);
+      const m = compileStringMatch(s, [...field, name, key], regexes);
       if (m === null) ok = false;
       else out.push({ name: lowerCaseNames ? key.toLowerCase() : key, match: m });
     }

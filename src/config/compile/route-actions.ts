@@ -18,7 +18,7 @@ import { parseDurationMs } from '../duration.ts';
 import type { ValidatedVirtualService } from '../schema/validate.ts';
 import type { HttpRouteSpec } from '../schema/virtual-service.ts';
 import type { CompileContext } from './context.ts';
-import { compileStringMatch } from './matchers.ts';
+import { compileStringMatch, type RegexCompiler } from './matchers.ts';
 
 /** The actions of one http route; `null` fields are absent. */
 export interface RouteActions {
@@ -189,14 +189,16 @@ function compileDirectResponse(
 
 function compileCors(vs: ValidatedVirtualService, spec: NonNullable<HttpRouteSpec['corsPolicy']>, at: FieldPath, ctx: CompileContext): CorsPolicy | null {
   let ok = true;
-  const onRegexError = (field: FieldPath, message: string) => {
-    ctx.error('INVALID_REGEX', vs, field, message);
-    ok = false;
+  const compileRegex = ctx.regexCompiler(vs);
+  const regexes: RegexCompiler = (source, caseInsensitive, field) => {
+    const compiled = compileRegex(source, caseInsensitive, field);
+    if (compiled === null) ok = false;
+    return compiled;
   };
   const allowOrigins: StringMatch[] = [];
   if (spec.allowOrigins !== undefined) {
     spec.allowOrigins.forEach((m, i) => {
-      const compiled = compileStringMatch(m, [...at, 'allowOrigins', i], onRegexError);
+      const compiled = compileStringMatch(m, [...at, 'allowOrigins', i], regexes);
       if (compiled !== null) allowOrigins.push(compiled);
     });
     if (spec.allowOrigin !== undefined) {

@@ -188,10 +188,10 @@ function compileRoute(
 /** `match[]` → compiled matches with their scopes; `null` when the route has none (it matches everything). */
 function compileMatches(vs: ValidatedVirtualService, spec: HttpRouteSpec, at: FieldPath, ctx: CompileContext): ScopedMatch[] | null {
   if (spec.match === undefined || spec.match.length === 0) return null;
-  const onRegexError = (field: FieldPath, message: string) => ctx.error('INVALID_REGEX', vs, field, message);
+  const regexes = ctx.regexCompiler(vs);
   const out: ScopedMatch[] = [];
   spec.match.forEach((m, j) => {
-    const match = compileRequestMatch(m, [...at, 'match', j], onRegexError);
+    const match = compileRequestMatch(m, [...at, 'match', j], regexes);
     if (match !== null) out.push({ match, scope: matchScope(m, vs.metadata.namespace) });
   });
   return out;
@@ -354,17 +354,9 @@ function compileRewrite(vs: ValidatedVirtualService, spec: HttpRouteSpec, at: Fi
   }
   let uriRegex: Rewrite['uriRegex'] = null;
   if (rw.uriRegexRewrite !== undefined) {
-    try {
-      // Envoy's regex_rewrite replaces every match (RE2 GlobalReplace), hence the `g` flag.
-      uriRegex = { regex: new RegExp(rw.uriRegexRewrite.match, 'g'), rewrite: toJsReplacement(rw.uriRegexRewrite.rewrite) };
-    } catch (err) {
-      ctx.error(
-        'INVALID_REGEX',
-        vs,
-        [...at, 'rewrite', 'uriRegexRewrite', 'match'],
-        `invalid regex ${JSON.stringify(rw.uriRegexRewrite.match)}: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
+    // Envoy's regex_rewrite replaces every match (RE2 GlobalReplace): Re2Regex.replaceAll.
+    const regex = ctx.regexCompiler(vs)(rw.uriRegexRewrite.match, false, [...at, 'rewrite', 'uriRegexRewrite', 'match']);
+    if (regex !== null) uriRegex = { regex, rewrite: toJsReplacement(rw.uriRegexRewrite.rewrite) };
   }
   if (rw.uri === undefined && uriRegex === null && rw.authority === undefined) return null;
   return { uri: rw.uri ?? null, uriRegex, authority: rw.authority ?? null };

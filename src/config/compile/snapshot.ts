@@ -278,8 +278,10 @@ function snapshotVersion(
   mirror: MirrorSettings,
   proxy: ProxySettings,
 ): string {
-  const payload = {
-    resources: resources.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: r.metadata, spec: r.spec })),
+  // Hashed a resource at a time: one canonical JSON string of a large config would be as big as the
+  // config, and building it nested allocates several times that.
+  // The same bytes as canonicalJson of { files, mirror, overrides, proxy, resources } (keys sorted).
+  const rest = {
     files: [...fileDigests.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     mirror,
     proxy,
@@ -287,7 +289,13 @@ function snapshotVersion(
     mesh: options.meshListener ?? null,
     overrides: [...(options.overrides ?? new Map<string, MirrorOverride>()).entries()],
   };
-  return createHash('sha256').update(canonicalJson(payload)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256');
+  hash.update(`${canonicalJson(rest).slice(0, -1)},"resources":[`);
+  resources.forEach((r, i) => {
+    hash.update(`${i === 0 ? '' : ','}${canonicalJson({ apiVersion: r.apiVersion, kind: r.kind, metadata: r.metadata, spec: r.spec })}`);
+  });
+  hash.update(']}');
+  return hash.digest('hex').slice(0, 12);
 }
 
 /** JSON with object keys sorted, so equal content hashes equally whatever the key order in YAML. */
