@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { createMetricsRegistry } from '../../src/metrics/gateway-metrics.ts';
 import { stickyDraw } from '../../src/mirror/sticky-sampling.ts';
 import { percentToPerMillion } from '../../src/snapshot/fraction.ts';
 import { makeTempDir, requestVia, runCli, startEchoService, testAgent, waitFor } from '../support/index.ts';
@@ -230,5 +231,12 @@ authority: shadow.internal`;
     assert.equal(counters.captureWritten, 0);
     await waitFor(() => shadow.count === 30, { description: 'mirroring itself goes on' });
     assert.equal(primary.count, 30);
+    const registry = createMetricsRegistry(
+      { counters: gateway.counters, connections: () => [], config: () => ({ version: 'v', loadedAt: new Date(0).toISOString(), reloads: { success: 1, failure: 0 }, overrides: 0 }) },
+      { processMetrics: false },
+    );
+    const text = await registry.metrics();
+    const series = `shadowgate_capture_records_total{route="${ROUTE}",mirror_cluster="${SHADOW}",result="dropped_write_error"} 30`;
+    assert.ok(text.includes(series), text.split('\n').filter((l) => l.includes('capture')).join('\n'));
   });
 });
