@@ -163,6 +163,11 @@ spec:
     assert.match(d.message, /already configured by MirrorPolicy default\/p/);
   });
 
+  test('subset without host is an error', async () => {
+    const result = await compileYaml(withPolicy('  targetRef: { kind: VirtualService, name: vs }\n  mirrors:\n  - subset: v2\n    authority: x\n'));
+    expectDiagnostic(result, 'INVALID_FIELD', 'spec.mirrors[0].subset', 'subset: v2');
+  });
+
   test('header rules may not touch host', async () => {
     const result = await compileYaml(withPolicy(FULL.replace('add: { x-trace: a }', 'add: { Host: a }')));
     const d = expectDiagnostic(result, 'INVALID_FIELD', 'spec.mirrors[0].requestHeaders.add.Host', 'add: { Host: a }');

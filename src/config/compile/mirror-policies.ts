@@ -81,6 +81,10 @@ export function applyMirrorPolicies(
     const rules: { rule: MirrorRuleSpec; at: FieldPath }[] =
       policy.spec.mirrors?.map((rule, k) => ({ rule, at: ['spec', 'mirrors', k] })) ?? [{ rule: {}, at: ['spec'] }];
     for (const { rule, at } of rules) {
+      if (rule.host === undefined && (rule.subset !== undefined || rule.port !== undefined)) {
+        ctx.error('INVALID_FIELD', policy, [...at, rule.subset !== undefined ? 'subset' : 'port'], 'selects a mirror by host: set host too (without host the entry applies to every mirror)');
+        continue;
+      }
       const extensions = compileExtensions(policy, rule, at, vs.metadata.namespace, registry, targets, ctx);
       if (extensions?.capture) {
         const other = captures.get(extensions.capture.path);
