@@ -13,6 +13,7 @@ import { Proxy } from './dataplane/proxy.ts';
 import { UpstreamClusters } from './dataplane/upstream/upstream-clusters.ts';
 import type { OutlierSettings } from './mirror/outlier-detector.ts';
 import { ShadowWriter } from './mirror/shadow-writer.ts';
+import { Captures } from './capture/captures.ts';
 import { GatewayCounters } from './stats/counters.ts';
 
 /** How long a listener removed by a reload may finish its in-flight requests. */
@@ -48,6 +49,8 @@ export class Gateway {
   readonly #primary: UpstreamClusters;
   readonly #mirror: UpstreamClusters;
   readonly #shadows: ShadowWriter;
+  /** MirrorPolicy capture files, one writer per path. */
+  readonly captures = new Captures();
   readonly #proxy: Proxy;
   readonly #downstreamLimits: DownstreamLimits;
   #snapshot: Snapshot;
@@ -78,6 +81,7 @@ export class Gateway {
       shadows: this.#shadows,
       counters: this.counters,
       random,
+      captures: this.captures,
     });
   }
 
@@ -150,6 +154,8 @@ export class Gateway {
     }
     const retired = [...this.#listeners].filter(([name, l]) => next.get(name) !== l).map(([, l]) => l);
     this.#listeners = next;
+    // Capture files the new config no longer writes are closed (their queued records written first).
+    void this.captures.retain(snapshot);
     for (const listener of retired) {
       this.#retiring.add(listener);
       void listener.close(RETIRED_LISTENER_GRACE_MS).finally(() => this.#retiring.delete(listener));
@@ -165,6 +171,7 @@ export class Gateway {
     this.#listeners.clear();
     await Promise.all(listeners.map((l) => l.close(graceMs)));
     await Promise.race([this.#shadows.idle(), delay(graceMs)]);
+    await Promise.race([this.captures.close(), delay(graceMs)]);
     await Promise.all([this.#primary.close(0), this.#mirror.close(0)]);
   }
 

@@ -27,12 +27,24 @@ export interface CaptureWriterCounters {
   rotations: number;
 }
 
+/**
+ * Per-record outcome counts a caller passes with each record (the mirror's counters, which are summed
+ * across workers); the writer's own `counters` total them for the file.
+ */
+export interface CaptureRecordCounters {
+  captureWritten: number;
+  captureDroppedQueueFull: number;
+  captureDroppedWriteError: number;
+}
+
 export class CaptureWriter {
   readonly counters: CaptureWriterCounters = { written: 0, droppedQueueFull: 0, droppedWriteError: 0, rotations: 0 };
   /** The last write error's message, for the admin API; null once a write succeeds again. */
   lastError: string | null = null;
   readonly #options: CaptureWriterOptions;
   #queue: string[] = [];
+  /** The record counters of each queued line, in the same order (`null`: none given). */
+  #owners: (CaptureRecordCounters | null)[] = [];
   #queuedBytes = 0;
   #file: FileHandle | null = null;
   #fileBytes = 0;
@@ -44,15 +56,17 @@ export class CaptureWriter {
   }
 
   /** Queues one record; returns at once. A record that does not fit is dropped and counted. */
-  write(record: unknown): void {
+  write(record: unknown, owner: CaptureRecordCounters | null = null): void {
     if (this.#closed) return;
     const line = `${JSON.stringify(record)}\n`;
     const bytes = Buffer.byteLength(line);
     if (this.#queuedBytes + bytes > this.#options.maxQueueBytes) {
       this.counters.droppedQueueFull++;
+      if (owner !== null) owner.captureDroppedQueueFull++;
       return;
     }
     this.#queue.push(line);
+    this.#owners.push(owner);
     this.#queuedBytes += bytes;
     this.#flushing ??= this.#flush();
   }
@@ -73,16 +87,24 @@ export class CaptureWriter {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue;
+        const owners = this.#owners;
         this.#queue = [];
+        this.#owners = [];
         this.#queuedBytes = 0;
-        await this.#writeBatch(batch);
+        const ok = await this.#writeBatch(batch);
+        for (const owner of owners) {
+          if (owner === null) continue;
+          if (ok) owner.captureWritten++;
+          else owner.captureDroppedWriteError++;
+        }
       }
     } finally {
       this.#flushing = null;
     }
   }
 
-  async #writeBatch(lines: string[]): Promise<void> {
+  /** Whether the batch was written. */
+  async #writeBatch(lines: string[]): Promise<boolean> {
     try {
       let chunk = '';
       let chunkBytes = 0;
@@ -101,11 +123,13 @@ export class CaptureWriter {
       if (chunk !== '') await this.#append(await this.#openFile(), chunk, chunkBytes);
       this.counters.written += lines.length;
       this.lastError = null;
+      return true;
     } catch (error) {
       this.counters.droppedWriteError += lines.length;
       this.lastError = (error as Error).message;
       await this.#file?.close().catch(() => {});
       this.#file = null;
+      return false;
     }
   }
 

@@ -68,7 +68,12 @@ export const DIAGNOSTIC_CODES = {
   DUPLICATE_DESTINATION_RULE: 'Two DestinationRules target the same host; the first one loaded wins.',
   DUPLICATE_SUBSET: 'A DestinationRule defines the same subset name twice.',
   EMPTY_SUBSET: 'A subset selects no endpoints of its service, so its cluster has none.',
-  UNKNOWN_ROUTE: 'A mirror override names a route id that is not in the config; ignored.',
+  UNKNOWN_ROUTE: 'A mirror override names a route id that is not in the config (ignored), or a MirrorPolicy names an http route its VirtualService does not have.',
+  UNKNOWN_TARGET: 'A MirrorPolicy targetRef names no VirtualService in the config files, or a delegate one (target the root VirtualService).',
+  MIRROR_POLICY_NO_MATCH: "A MirrorPolicy mirrors[] entry names a mirror host the targeted routes do not mirror (an error: header rules meant to strip credentials must not silently apply to nothing); a policy whose routes mirror nothing is a warning.",
+  MIRROR_POLICY_CONFLICT: 'Two MirrorPolicies (or two mirrors[] entries of one) apply to the same mirror of the same route.',
+  INVALID_JSON_PATH: 'A MirrorPolicy compare.ignorePaths or compare.unorderedArrays entry is not a JSON path ($.a.b, $.items[*].id).',
+  CAPTURE_PATH_CONFLICT: 'Two MirrorPolicy capture sections write to the same file with different rotation settings.',
   INVALID_OPTION: 'A compile option (mirror or proxy settings) is not a non-negative number.',
   APPLY_FAILED: 'A valid config could not be applied (e.g. a new listener port is taken); the old one keeps serving.',
 } as const;

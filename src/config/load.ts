@@ -13,6 +13,7 @@ import {
   positionTree,
   rangeStart,
   RESOURCE_KINDS,
+  SHADOWGATE_KINDS,
   resourceDiagnostic,
   type Position,
   type RawResource,
@@ -172,7 +173,9 @@ function toResource(
   const namespace = typeof meta['namespace'] === 'string' && meta['namespace'] !== '' ? meta['namespace'] : 'default';
   const identity = { kind, metadata: { name, namespace }, source };
   const core = CORE_KINDS[kind] === apiVersion;
-  if (!core && (!(RESOURCE_KINDS as readonly string[]).includes(kind) || !(ISTIO_API_VERSIONS as readonly string[]).includes(apiVersion))) {
+  const own = SHADOWGATE_KINDS[kind];
+  const istio = own === undefined && (RESOURCE_KINDS as readonly string[]).includes(kind) && (ISTIO_API_VERSIONS as readonly string[]).includes(apiVersion);
+  if (!core && !istio && own !== apiVersion) {
     diagnostics.push(
       resourceDiagnostic('warning', 'UNSUPPORTED_KIND', identity, ['kind'], `${apiVersion} ${kind} is not read by shadowgate; skipped`),
     );

@@ -10,8 +10,14 @@ import {
   type Severity,
 } from './diagnostics.ts';
 
-export const RESOURCE_KINDS = ['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Secret'] as const;
+export const RESOURCE_KINDS = ['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Secret', 'MirrorPolicy'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+/** shadowgate's own kinds, with their apiVersion (their fields come from their schema, not Istio's tables). */
+export const SHADOWGATE_KINDS: Readonly<Record<string, string>> = { MirrorPolicy: 'shadowgate.io/v1alpha1' };
+
+/** The kinds checked against Istio's (and Kubernetes') field tables in `fields.ts`. */
+export type FieldTableKind = Exclude<ResourceKind, 'MirrorPolicy'>;
 
 export const ISTIO_API_VERSIONS = [
   'networking.istio.io/v1alpha3',

@@ -85,6 +85,9 @@ export class PrimaryExchange implements RequestBodyOwner {
   #retryNumber = 0;
   #routeTimer: NodeJS.Timeout | null = null;
   #done = false;
+  /** `onFinished` listeners, `null` when there are none (the common case pays nothing). */
+  #finished: ((status: number, durationMs: number) => void)[] | null = null;
+  #finishedWith: { readonly status: number; readonly durationMs: number } | null = null;
   #attempts = 0;
   #endpoint = '';
   #bytesOut = 0;
@@ -356,6 +359,7 @@ export class PrimaryExchange implements RequestBodyOwner {
   /** Counts and reports the request once; `status` 0 means the client got no status line. */
   #finish(status: number): void {
     this.#done = true;
+    const finished = this.#finished;
     if (this.#pendingRetrySlot) {
       this.#pendingRetrySlot = false;
       this.#cluster!.retriesInFlight--;
@@ -389,6 +393,31 @@ export class PrimaryExchange implements RequestBodyOwner {
         attempts: this.#attempts,
       });
     }
+    this.#finishedWith = { status, durationMs };
+    if (finished !== null) {
+      this.#finished = null;
+      for (const listener of finished) {
+        try {
+          listener(status, durationMs);
+        } catch {
+          // A listener's failure is its own; the request is already answered and counted.
+        }
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` once with the status the client got (0: none) and the latency, when the exchange
+   * ends (at once when it has). One way: a listener learns the outcome and cannot change it; capture
+   * uses it to record the primary's answer next to a copy.
+   */
+  onFinished(listener: (status: number, durationMs: number) => void): void {
+    const done = this.#finishedWith;
+    if (done !== null) {
+      queueMicrotask(() => listener(done.status, done.durationMs));
+      return;
+    }
+    (this.#finished ??= []).push(listener);
   }
 }
 

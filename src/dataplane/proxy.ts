@@ -10,6 +10,10 @@ import type { DownstreamCounters, GatewayCounters } from '../stats/counters.ts';
 import { statusClass } from '../stats/counters.ts';
 import { drawPerMillion, shouldMirror } from '../mirror/sampling.ts';
 import type { ShadowWriter } from '../mirror/shadow-writer.ts';
+import { stickyDraw, stickyKey } from '../mirror/sticky-sampling.ts';
+import { copyAuthority, copyHeaders } from '../mirror/copy-request.ts';
+import type { Captures } from '../capture/captures.ts';
+import type { CaptureSettings } from '../snapshot/mirror-extensions.ts';
 import { applyRequestPolicies, forwardedRequestHeaders, type HeaderMap } from './headers.ts';
 import { accessEvents } from './events.ts';
 import { LocalReplies, type LocalReplyCode, sendLocalReply } from './local-reply.ts';
@@ -30,6 +34,17 @@ export interface ProxyOptions {
   readonly shadows: ShadowWriter;
   readonly counters: GatewayCounters;
   readonly random: () => number;
+  /** Where MirrorPolicy `capture` records go; without it, nothing is captured. */
+  readonly captures?: Captures;
+}
+
+/** What the copies of one request share besides the primary's request line and headers. */
+interface MirrorContext {
+  readonly req: IncomingMessage;
+  readonly query: string;
+  readonly scheme: 'http' | 'https';
+  readonly startTime: number;
+  readonly exchange: PrimaryExchange;
 }
 
 function pickDestination(route: Route, random: () => number): WeightedCluster {
@@ -191,7 +206,8 @@ export class Proxy {
 
     if (route.mirrors !== null) {
       try {
-        this.#mirror(listener, route, route.mirrors, method, path, headers, upstreamAuthority, body, snapshot);
+        const context: MirrorContext = { req, query: target.query, scheme: listener.protocol === 'HTTPS' ? 'https' : 'http', startTime, exchange };
+        this.#mirror(listener, route, route.mirrors, method, path, headers, upstreamAuthority, body, snapshot, context);
       } catch {
         // The primary is already on its way; whatever went wrong with the copies stays with them.
       }
@@ -224,13 +240,25 @@ export class Proxy {
     authority: string,
     body: RequestBodyFanout | null,
     snapshot: Snapshot,
+    context: MirrorContext,
   ): void {
     const options = this.#options;
     const draw = drawPerMillion(options.random);
     const timeoutMs = route.timeoutMs ?? snapshot.mirror.defaultTimeoutMs;
     for (const policy of mirrors) {
-      if (!shouldMirror(policy.perMillion, draw)) continue;
+      const extensions = policy.extensions;
+      let sampledBy: 'key' | 'random' | undefined;
+      if (extensions?.sampling != null) {
+        // The key's hash stands in for the draw against the same threshold, so 5% of keys stay within 10%.
+        const key = stickyKey(extensions.sampling.key, { headers: context.req.headers, query: context.query });
+        sampledBy = key === null ? 'random' : 'key';
+        if (!shouldMirror(policy.perMillion, key === null ? draw : stickyDraw(key))) continue;
+      } else if (!shouldMirror(policy.perMillion, draw)) continue;
+      if (extensions?.capture != null && options.captures !== undefined) {
+        this.#capture(options.captures, extensions.capture, route, policy, method, path, headers, authority, body, context);
+      }
       options.shadows.shadow({
+        sampledBy,
         routeId: route.id,
         policy,
         method,
@@ -242,6 +270,68 @@ export class Proxy {
         listener: listener.name,
         requestId: requestIdOf(headers),
       });
+    }
+  }
+
+  /**
+   * Records one copy as a HAR entry: the request line and headers the shadow gets, and the body as a
+   * bounded tap beside the copies (never a reader the client waits for); queued when the body has
+   * ended and, with `includePrimaryResponse`, the primary has answered. An aborted body is not recorded.
+   */
+  #capture(
+    captures: Captures,
+    settings: CaptureSettings,
+    route: Route,
+    policy: MirrorPolicy,
+    method: string,
+    path: string,
+    headers: HeaderMap,
+    authority: string,
+    body: RequestBodyFanout | null,
+    context: MirrorContext,
+  ): void {
+    const copyAuth = copyAuthority(policy, authority);
+    const copy = copyHeaders(policy, headers, copyAuth);
+    const owner = this.#options.counters.mirror(route.id, policy.cluster);
+    const tap = body === null ? null : body.tap(settings.maxBodyBytes);
+    let waiting = (tap === null ? 0 : 1) + (settings.includePrimaryResponse ? 1 : 0);
+    let primary: { status: number; durationMs: number } | undefined;
+    let aborted = false;
+    const ready = () => {
+      if (--waiting > 0 || aborted) return;
+      captures.record(
+        settings,
+        {
+          startTime: context.startTime,
+          method,
+          url: `${context.scheme}://${copyAuth}${path}`,
+          headers: copy,
+          body: tap === null ? null : tap.body(),
+          bodyTruncated: tap?.truncated ?? false,
+          bodySize: tap?.total ?? 0,
+          route: route.id,
+          mirrorCluster: policy.cluster,
+          requestId: requestIdOf(headers),
+          ...(primary !== undefined && { primary }),
+        },
+        owner,
+      );
+    };
+    if (tap !== null) {
+      tap.done = (t) => {
+        aborted = t.aborted;
+        ready();
+      };
+    }
+    if (settings.includePrimaryResponse) {
+      context.exchange.onFinished((status, durationMs) => {
+        primary = { status, durationMs: Math.round(durationMs * 1000) / 1000 };
+        ready();
+      });
+    }
+    if (waiting === 0) {
+      waiting = 1;
+      ready();
     }
   }
 

@@ -48,10 +48,58 @@ export function hasForwardableFraming(req: IncomingMessage): boolean {
   return te === undefined || te.trim().toLowerCase() === 'chunked';
 }
 
+/**
+ * The first `limit` bytes of a body, kept as it flows past (for capture): not a stream, so it can
+ * never hold the client, the primary or a shadow back. `done` is called once, at the end or abort.
+ */
+export class BodyTap {
+  readonly limit: number;
+  readonly chunks: Buffer[] = [];
+  kept = 0;
+  /** Every byte seen, kept or not. */
+  total = 0;
+  truncated = false;
+  /** Set when the client went away before the body ended. */
+  aborted = false;
+  done: ((tap: BodyTap) => void) | null = null;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** @internal */
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    if (this.kept >= this.limit) {
+      this.truncated = this.truncated || chunk.length > 0;
+      return;
+    }
+    const room = this.limit - this.kept;
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    if (part.length < chunk.length) this.truncated = true;
+    // A copy, so a kept slice never pins a larger buffer it came from.
+    this.chunks.push(Buffer.from(part));
+    this.kept += part.length;
+  }
+
+  /** @internal */
+  finish(aborted: boolean): void {
+    this.aborted = aborted;
+    const done = this.done;
+    this.done = null;
+    done?.(this);
+  }
+
+  body(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.kept);
+  }
+}
+
 export class RequestBodyFanout {
   readonly #source: IncomingMessage;
   #primary: Readable | null = null;
   #copies: BodyCopy[] = [];
+  #taps: BodyTap[] | null = null;
   /** Chunks kept for a retry, or `null` once the body outgrew the retry buffer. */
   #retained: Buffer[] | null = [];
   #retainedBytes = 0;
@@ -134,8 +182,20 @@ export class RequestBodyFanout {
     return stream;
   }
 
+  /**
+   * Keeps the first `limit` bytes of the body as it flows (capture records it); `tap.done` runs when
+   * the body ends or is aborted. Must be taken before the body flows.
+   */
+  tap(limit: number): BodyTap {
+    const tap = new BodyTap(limit);
+    (this.#taps ??= []).push(tap);
+    if (this.#ended) queueMicrotask(() => tap.finish(false));
+    return tap;
+  }
+
   #onData(chunk: Buffer): void {
     this.#bytesReceived += chunk.length;
+    if (this.#taps !== null) for (const tap of this.#taps) tap.push(chunk);
     if (this.#retained !== null) {
       this.#retainedBytes += chunk.length;
       if (this.#retainedBytes <= this.#retainLimit) this.#retained.push(chunk);
@@ -158,6 +218,7 @@ export class RequestBodyFanout {
 
   #onEnd(): void {
     this.#ended = true;
+    if (this.#taps !== null) for (const tap of this.#taps) tap.finish(false);
     for (const copy of this.#copies) if (!copy.stream.destroyed) copy.stream.push(null);
     if (this.#primary !== null && !this.#primary.destroyed) this.#primary.push(null);
   }
@@ -165,6 +226,7 @@ export class RequestBodyFanout {
   #onAbort(): void {
     if (this.#ended || this.#aborted) return;
     this.#aborted = true;
+    if (this.#taps !== null) for (const tap of this.#taps) tap.finish(true);
     const reason = new DownstreamAbortedError();
     for (const copy of this.#copies) copy.stream.destroy(reason);
     this.#primary?.destroy(reason);

@@ -107,6 +107,31 @@ function mirrorMetrics(counters: GatewayCounters): CollectedMetric[] {
   const labels = (c: { routeId: string; cluster: string }) => ({ route: c.routeId, mirror_cluster: c.cluster });
   return [
     new CollectedMetric('mirrorSampled', 'counter', each((c) => [{ labels: labels(c), value: c.sampled }])),
+    new CollectedMetric(
+      'mirrorStickySampled',
+      'counter',
+      each((c) =>
+        c.sampledByKey + c.sampledRandom === 0
+          ? []
+          : [
+              { labels: { ...labels(c), sampling: 'key' }, value: c.sampledByKey },
+              { labels: { ...labels(c), sampling: 'random' }, value: c.sampledRandom },
+            ],
+      ),
+    ),
+    new CollectedMetric(
+      'captureRecords',
+      'counter',
+      each((c) =>
+        c.captureWritten + c.captureDroppedQueueFull + c.captureDroppedWriteError === 0
+          ? []
+          : [
+              { labels: { ...labels(c), result: 'written' }, value: c.captureWritten },
+              { labels: { ...labels(c), result: 'dropped_queue_full' }, value: c.captureDroppedQueueFull },
+              { labels: { ...labels(c), result: 'dropped_write_error' }, value: c.captureDroppedWriteError },
+            ],
+      ),
+    ),
     new CollectedMetric('mirrorSent', 'counter', each((c) => [{ labels: labels(c), value: c.sent }])),
     new CollectedMetric(
       'mirrorCompleted',

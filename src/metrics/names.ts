@@ -16,6 +16,8 @@ export const METRICS = {
   upstreamEjections: { name: 'shadowgate_upstream_ejections_total', help: 'Primary endpoints ejected by outlier detection', labels: ['cluster'] },
   upstreamInFlight: { name: 'shadowgate_upstream_requests_in_flight', help: 'Primary upstream requests in flight', labels: ['cluster'] },
   mirrorSampled: { name: 'shadowgate_mirror_sampled_total', help: 'Requests the mirror sampling picked, by route and mirror cluster', labels: ['route', 'mirror_cluster'] },
+  mirrorStickySampled: { name: 'shadowgate_mirror_sticky_sampled_total', help: 'Requests a sticky-sampling mirror picked, by how: sampling="key" (the key\'s hash) or "random" (no key in the request)', labels: ['route', 'mirror_cluster', 'sampling'] },
+  captureRecords: { name: 'shadowgate_capture_records_total', help: 'Capture records of mirrored requests, by result (written, dropped_queue_full, dropped_write_error)', labels: ['route', 'mirror_cluster', 'result'] },
   mirrorSent: { name: 'shadowgate_mirror_sent_total', help: 'Copies handed to a shadow connection', labels: ['route', 'mirror_cluster'] },
   mirrorCompleted: { name: 'shadowgate_mirror_completed_total', help: 'Copies the shadow answered in full, by status class', labels: ['route', 'mirror_cluster', 'status_class'] },
   mirrorFailed: { name: 'shadowgate_mirror_failed_total', help: 'Copies that failed after sending, by reason (connect_failure, reset, timeout, protocol_error)', labels: ['route', 'mirror_cluster', 'reason'] },

@@ -16,8 +16,7 @@ import { BodyCopyOverflowError, DownstreamAbortedError } from '../dataplane/requ
 import { accessEvents } from '../dataplane/events.ts';
 import { DeadlineEntry, DeadlineQueue } from './deadlines.ts';
 import { OutlierDetector, type OutlierSettings } from './outlier-detector.ts';
-import { shadowAuthority } from './shadow-authority.ts';
-import { markTraceUnsampled } from './trace-context.ts';
+import { copyAuthority, copyHeaders } from './copy-request.ts';
 
 /** One copy to send. `headers` are the primary's upstream headers; the writer sets the shadow Host. */
 export interface ShadowRequest {
@@ -32,6 +31,8 @@ export interface ShadowRequest {
   readonly timeoutMs: number;
   readonly listener: string;
   readonly requestId: string;
+  /** For a policy with sticky sampling: whether the request's key or (without one) the random draw picked it. */
+  readonly sampledBy?: 'key' | 'random';
 }
 
 export interface ShadowWriterOptions {
@@ -71,6 +72,8 @@ export class ShadowWriter {
   shadow(request: ShadowRequest): void {
     const counters = this.#countersFor(request.routeId, request.policy);
     counters.sampled++;
+    if (request.sampledBy === 'key') counters.sampledByKey++;
+    else if (request.sampledBy === 'random') counters.sampledRandom++;
     const cluster = this.#clusters.get(request.policy.cluster);
     let endpoint: UpstreamEndpoint | null = null;
     let flag = 'UH';
@@ -92,9 +95,7 @@ export class ShadowWriter {
       return;
     }
     const authority = authorityOf(request);
-    const headers = { ...request.headers };
-    headers.host = authority;
-    markTraceUnsampled(headers);
+    const headers = copyHeaders(request.policy, request.headers, authority);
     const exchange = new ShadowExchange(this, cluster, endpoint, counters, request, authority);
     counters.sent++;
     this.#started(cluster, endpoint, counters);
@@ -169,7 +170,7 @@ export class ShadowWriter {
 }
 
 function authorityOf(request: ShadowRequest): string {
-  return request.policy.hostSuffix ? shadowAuthority(request.authority) : request.authority;
+  return copyAuthority(request.policy, request.authority);
 }
 
 function publishShadow(

@@ -50,6 +50,16 @@ export interface MirrorCounters {
   readonly cluster: string;
   /** Requests the sampling picked for this mirror. */
   sampled: number;
+  /** Of those, with sticky sampling: picked by the request's key's hash. */
+  sampledByKey: number;
+  /** Of those, with sticky sampling: the request had no key and the random draw picked it. */
+  sampledRandom: number;
+  /** Capture records of this mirror written to the capture file. */
+  captureWritten: number;
+  /** Capture records dropped because the writer's queue was full (the disk or the writer fell behind). */
+  captureDroppedQueueFull: number;
+  /** Capture records dropped because writing failed (a full disk, an unwritable path). */
+  captureDroppedWriteError: number;
   /** Copies handed to an upstream connection. */
   sent: number;
   /** Copies that got a whole response, by status class. */
@@ -131,7 +141,8 @@ export class GatewayCounters {
     let counters = this.#mirror.get(key);
     if (counters === undefined) {
       counters = {
-        routeId, cluster, sampled: 0, sent: 0, completed: byStatusClass(), failedConnect: 0, failedReset: 0,
+        routeId, cluster, sampled: 0, sampledByKey: 0, sampledRandom: 0, captureWritten: 0, captureDroppedQueueFull: 0,
+        captureDroppedWriteError: 0, sent: 0, completed: byStatusClass(), failedConnect: 0, failedReset: 0,
         failedTimeout: 0, failedProtocol: 0, droppedOverflow: 0, droppedBodyTooLarge: 0, droppedNoEndpoint: 0,
         droppedAborted: 0, droppedEjected: 0, droppedResponseTooLarge: 0, inFlight: 0, latency: new LatencyHistogram(),
       };

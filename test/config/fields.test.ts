@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { checkFields, closestName, editDistance } from '../../src/config/schema/field-check.ts';
 import { fieldStatusRows, MESSAGE_FIELDS, messageFields, SPEC_MESSAGE } from '../../src/config/schema/fields.ts';
 import { SPEC_SCHEMA_BY_KIND } from '../../src/config/schema/validate.ts';
-import type { ResourceKind } from '../../src/config/source.ts';
+import type { FieldTableKind } from '../../src/config/source.ts';
 
 /** Unwraps optional, array and record wrappers down to an object schema (or `null`). */
 function objectShape(schema: z.ZodType): Record<string, z.ZodType> | null {
@@ -42,7 +42,7 @@ describe('field tables', () => {
         check(shape[name]!, rule.message, `${at}.${name}`);
       }
     };
-    for (const kind of Object.keys(SPEC_MESSAGE) as ResourceKind[]) check(SPEC_SCHEMA_BY_KIND[kind], SPEC_MESSAGE[kind], kind);
+    for (const kind of Object.keys(SPEC_MESSAGE) as FieldTableKind[]) check(SPEC_SCHEMA_BY_KIND[kind], SPEC_MESSAGE[kind], kind);
   });
 
   test('the README rows cover every field of every kind, with the rule of each', () => {

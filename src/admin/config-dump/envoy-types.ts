@@ -92,8 +92,45 @@ export interface EnvoyRequestMirrorPolicy {
   readonly cluster: string;
   readonly runtime_fraction: { readonly default_value: { readonly numerator: number; readonly denominator: 'MILLION' | 'HUNDRED' } };
   readonly trace_sampled: false;
-  /** Present (true) when the VirtualService turns the `-shadow` authority suffix off. */
+  /** Present (true) when the VirtualService turns the `-shadow` authority suffix off, or a MirrorPolicy sets `host_rewrite_literal`. */
   readonly disable_shadow_host_suffix_append?: true;
+  /** Envoy 1.36 ShadowPolicy: a MirrorPolicy's header rules for the copy only. */
+  readonly request_headers_mutations?: readonly EnvoyShadowHeaderMutation[];
+  /** Envoy 1.36 ShadowPolicy: a MirrorPolicy's `authority` for the copy. */
+  readonly host_rewrite_literal?: string;
+}
+
+/** `envoy.config.common.mutation_rules.v3.HeaderMutation`: one of `append` or `remove`. */
+export type EnvoyShadowHeaderMutation =
+  | {
+      readonly append: {
+        readonly header: { readonly key: string; readonly value: string };
+        readonly append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' | 'APPEND_IF_EXISTS_OR_ADD';
+      };
+    }
+  | { readonly remove: string };
+
+/** What a MirrorPolicy adds to one mirror that Envoy has no field for (`filter_metadata.shadowgate.mirror_policies[]`). */
+export interface ShadowgateMirrorPolicyDump {
+  /** `namespace/name` of the MirrorPolicy. */
+  readonly source: string;
+  readonly sampling?: { readonly key: { readonly header: string } | { readonly cookie: string } | { readonly query_parameter: string } };
+  readonly compare?: {
+    readonly max_body_bytes: number;
+    readonly ignore_headers: readonly string[];
+    readonly ignore_paths: readonly string[];
+    readonly numeric_tolerance: { readonly absolute: number; readonly relative: number };
+    readonly unordered_arrays: readonly string[];
+    readonly baseline_cluster?: string;
+  };
+  readonly capture?: {
+    readonly path: string;
+    readonly max_file_bytes: number;
+    readonly max_files: number;
+    readonly max_body_bytes: number;
+    readonly redact_headers: readonly string[];
+    readonly include_primary_response: boolean;
+  };
 }
 
 /** `RouteAction.HashPolicy`, the four kinds Istio's `consistentHash` keys map to. */
@@ -124,6 +161,8 @@ export interface ShadowgateRouteMetadata {
   readonly shadow_host_suffix?: boolean;
   /** Whether a runtime override replaces (or switches off) the route's configured mirrors. */
   readonly mirror_override: boolean;
+  /** One per `request_mirror_policies[]` entry (`null`: no MirrorPolicy); absent when no mirror has one. */
+  readonly mirror_policies?: readonly (ShadowgateMirrorPolicyDump | null)[];
 }
 
 export interface EnvoyFractionalPercent {

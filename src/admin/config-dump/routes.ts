@@ -16,6 +16,7 @@ import type {
   Route,
   StringMatch,
 } from '../../snapshot/types.ts';
+import { mirrorPoliciesMetadata, shadowPolicyFields } from './mirror-extensions.ts';
 import {
   TYPE_URLS,
   type EnvoyHashPolicy,
@@ -81,6 +82,7 @@ export function renderRoute(route: Route, ctx: RouteRenderContext): EnvoyRoute[]
         mirror_origins: mirrors.map((m) => m.origin),
         ...(mirrors.length > 0 ? { shadow_host_suffix: mirrors[0]!.hostSuffix } : {}),
         mirror_override: ctx.overrides.has(route.id),
+        ...mirrorPoliciesMetadata(mirrors),
       },
     },
   };
@@ -221,6 +223,7 @@ function renderMirror(mirror: MirrorPolicy): EnvoyRequestMirrorPolicy {
     runtime_fraction: { default_value: mirrorFraction(mirror) },
     trace_sampled: false,
     ...(mirror.hostSuffix ? {} : { disable_shadow_host_suffix_append: true as const }),
+    ...shadowPolicyFields(mirror),
   };
 }
 

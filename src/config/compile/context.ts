@@ -27,6 +27,7 @@ export class ReferenceGaps {
   readonly #serviceHosts: string[] = [];
   readonly #ruleHosts: string[] = [];
   readonly #secrets = new Set<string>();
+  readonly #virtualServices = new Set<string>();
   #anyService = false;
   #anyRule = false;
 
@@ -45,6 +46,12 @@ export class ReferenceGaps {
       else this.#anyRule = true;
     }
     if (raw.kind === 'Secret') this.#secrets.add(`${ns}/${raw.metadata.name}`);
+    if (raw.kind === 'VirtualService') this.#virtualServices.add(`${ns}/${raw.metadata.name}`);
+  }
+
+  /** Whether a `namespace/name` VirtualService reference may point at a lost VirtualService. */
+  coversVirtualService(id: string): boolean {
+    return this.all || this.#virtualServices.has(id);
   }
 
   /** Whether a `namespace/name` Secret reference may point at a lost Secret. */

@@ -121,7 +121,12 @@ export function applyMirrorOverrides(
     }
     const perMillion = percentToPerMillion(override.percentage);
     if (!targets.has(checked.target.name)) targets.set(checked.target.name, checked.target);
+    // A MirrorPolicy's settings follow the destination: an override to the same cluster keeps them
+    // (header rules that strip credentials must survive a percentage change), another one drops them.
+    const extensions = compiled.route.mirrors?.find((m) => m.cluster === checked.target!.name)?.extensions ?? null;
     compiled.route.mirrors =
-      perMillion > 0 ? [{ cluster: checked.target.name, perMillion, hostSuffix: compiled.hostSuffix, origin: 'override' }] : null;
+      perMillion > 0
+        ? [{ cluster: checked.target.name, perMillion, hostSuffix: compiled.hostSuffix, origin: 'override', ...(extensions !== null ? { extensions } : {}) }]
+        : null;
   }
 }

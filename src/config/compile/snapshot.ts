@@ -11,6 +11,7 @@ import {
   validateResource,
   type ValidatedDestinationRule,
   type ValidatedGateway,
+  type ValidatedMirrorPolicy,
   type ValidatedResource,
   type ValidatedSecret,
   type ValidatedServiceEntry,
@@ -21,6 +22,7 @@ import { CompileContext } from './context.ts';
 import { bindVirtualService, finishListeners, planListeners, type ListenerPlan, type RoutesFor } from './listeners.ts';
 import { DEFAULT_PROXY_IDENTITY, dependsOnGateway, scopeApplies, type ProxyIdentity } from './match-scope.ts';
 import { appliesToMesh, buildMeshListener, checkMeshHosts, meshListenerName, type MeshListenerAddress } from './mesh.ts';
+import { applyMirrorPolicies } from './mirror-policies.ts';
 import { applyMirrorOverrides, type MirrorOverride } from './overrides.ts';
 import { isDelegate } from './delegate.ts';
 import { checkDelegate, compileVirtualServiceRoutes, type ClusterTargets, type CompiledRoute } from './routes.ts';
@@ -94,6 +96,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const virtualServices: ValidatedVirtualService[] = ofKind('VirtualService');
   const serviceEntries: ValidatedServiceEntry[] = ofKind('ServiceEntry');
   const destinationRules: ValidatedDestinationRule[] = ofKind('DestinationRule');
+  const mirrorPolicies: ValidatedMirrorPolicy[] = ofKind('MirrorPolicy');
   const secrets = new SecretStore(ofKind('Secret') as ValidatedSecret[], ctx);
 
   const mirror = settings('mirror', DEFAULT_MIRROR_SETTINGS, options.mirror, ctx.diagnostics);
@@ -140,6 +143,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
     routesByVs.set(vs, routes);
     for (const r of routes) if (!routesById.has(r.route.id)) routesById.set(r.route.id, r);
   }
+  applyMirrorPolicies(mirrorPolicies, byName, routesByVs, services, targets, ctx);
   if (options.overrides !== undefined) {
     applyMirrorOverrides(options.overrides, routesById, services, targets, ctx.diagnostics);
   }
@@ -223,7 +227,7 @@ function checkMeshAddress(mesh: MeshListenerAddress, listeners: ListenerPlan['li
  * would not see is skipped with a warning.
  */
 function exportedTo(resource: ValidatedResource, namespace: string, ctx: CompileContext): boolean {
-  const exportTo = resource.kind === 'Gateway' || resource.kind === 'Secret' ? undefined : resource.spec.exportTo;
+  const exportTo = resource.kind === 'Gateway' || resource.kind === 'Secret' || resource.kind === 'MirrorPolicy' ? undefined : resource.spec.exportTo;
   if (exportTo === undefined || exportTo.length === 0) return true;
   const ok = exportTo.some((v) => v === '*' || v === namespace || (v === '.' && resource.metadata.namespace === namespace));
   if (!ok) {

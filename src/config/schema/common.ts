@@ -47,7 +47,8 @@ export const destination = z.strictObject({
   port: z.strictObject({ number: portNumber }).optional(),
 });
 
-const headerOperations = z.strictObject({
+/** Istio `HeaderOperations`: set, add, remove. */
+export const headerOperations = z.strictObject({
   set: z.record(z.string(), z.string()).optional(),
   add: z.record(z.string(), z.string()).optional(),
   remove: z.array(z.string()).optional(),

@@ -5,7 +5,7 @@
  * schema, so the rest of the resource is still checked.
  */
 import type { FieldPath } from '../diagnostics.ts';
-import type { ResourceKind } from '../source.ts';
+import type { FieldTableKind } from '../source.ts';
 import { messageFields, SPEC_MESSAGE, type MessageName } from './fields.ts';
 
 export interface FieldProblem {
@@ -25,7 +25,7 @@ export interface FieldCheck {
 const SUPPORTED_LATER = 'ignoring it would change which requests are served, routed or mirrored';
 
 /** Checks every key of `spec` (at any depth) against the tables for `kind`. */
-export function checkFields(kind: ResourceKind, spec: unknown): FieldCheck {
+export function checkFields(kind: FieldTableKind, spec: unknown): FieldCheck {
   const problems: FieldProblem[] = [];
   const copy = structuredClone(spec);
   walkMessage(copy, SPEC_MESSAGE[kind], [], false, problems);

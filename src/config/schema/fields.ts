@@ -12,7 +12,7 @@
  *   table (test/config/fields.test.ts), so implementing a field is a one-line flip here plus its schema;
  * - the README's "What of Istio's API works" table (`fieldStatusRows`).
  */
-import type { ResourceKind } from '../source.ts';
+import type { FieldTableKind } from '../source.ts';
 
 /** What shadowgate does with a field. */
 export type FieldStatus = 'supported' | 'refused' | 'ignored';
@@ -317,7 +317,7 @@ export function messageFields(message: MessageName): Readonly<Record<string, Fie
 }
 
 /** The message of each kind's `spec`. */
-export const SPEC_MESSAGE: Readonly<Record<ResourceKind, MessageName>> = {
+export const SPEC_MESSAGE: Readonly<Record<FieldTableKind, MessageName>> = {
   Gateway: 'Gateway',
   VirtualService: 'VirtualService',
   DestinationRule: 'DestinationRule',
@@ -327,7 +327,7 @@ export const SPEC_MESSAGE: Readonly<Record<ResourceKind, MessageName>> = {
 
 /** One row of the README table: a field path under `spec`, its status and why. */
 export interface FieldStatusRow {
-  readonly kind: ResourceKind;
+  readonly kind: FieldTableKind;
   /** `http[].match[].gateways`: list items are written `[]`, map values `{}`. */
   readonly path: string;
   readonly status: FieldStatus;
@@ -339,7 +339,7 @@ export interface FieldStatusRow {
 /** Every field of every kind, depth first in table order; fields under a not-supported field inherit its status. */
 export function fieldStatusRows(): FieldStatusRow[] {
   const rows: FieldStatusRow[] = [];
-  const walk = (kind: ResourceKind, message: MessageName, prefix: string, inherited: FieldStatus | null, seen: readonly MessageName[]) => {
+  const walk = (kind: FieldTableKind, message: MessageName, prefix: string, inherited: FieldStatus | null, seen: readonly MessageName[]) => {
     for (const [name, rule] of Object.entries(messageFields(message))) {
       const path = prefix === '' ? name : `${prefix}.${name}`;
       // Rows name a list's items `field[]`, as Istio's reference does (`http[].match[].gateways`).
@@ -350,6 +350,6 @@ export function fieldStatusRows(): FieldStatusRow[] {
       walk(kind, rule.message, sub, inherited ?? (rule.status === 'supported' ? null : rule.status), [...seen, rule.message]);
     }
   };
-  for (const kind of Object.keys(SPEC_MESSAGE) as ResourceKind[]) walk(kind, SPEC_MESSAGE[kind], '', null, [SPEC_MESSAGE[kind]]);
+  for (const kind of Object.keys(SPEC_MESSAGE) as FieldTableKind[]) walk(kind, SPEC_MESSAGE[kind], '', null, [SPEC_MESSAGE[kind]]);
   return rows;
 }

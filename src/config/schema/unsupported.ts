@@ -18,6 +18,7 @@ function unsupportedByKind(): Record<ResourceKind, Map<string, UnsupportedField>
     DestinationRule: new Map(),
     ServiceEntry: new Map(),
     Secret: new Map(),
+    MirrorPolicy: new Map(),
   };
   for (const row of fieldStatusRows()) {
     if (row.status !== 'supported' && !row.inherited) out[row.kind].set(row.path, { status: row.status, hint: row.hint });

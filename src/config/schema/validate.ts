@@ -10,6 +10,8 @@ import { resourceDiagnostic, type RawResource, type ResourceKind, type ResourceS
 import { checkFields } from './field-check.ts';
 import { destinationRuleSpec, type DestinationRuleSpec } from './destination-rule.ts';
 import { gatewaySpec, type GatewaySpec } from './gateway.ts';
+import { mirrorPolicySpec, type MirrorPolicySpec } from './mirror-policy.ts';
+import { checkSchemaFields } from './schema-fields.ts';
 import { secretSpec, type SecretSpec } from './secret.ts';
 import { serviceEntrySpec, type ServiceEntrySpec } from './service-entry.ts';
 import { virtualServiceSpec, type VirtualServiceSpec } from './virtual-service.ts';
@@ -31,12 +33,14 @@ export type ValidatedVirtualService = Validated<'VirtualService', VirtualService
 export type ValidatedDestinationRule = Validated<'DestinationRule', DestinationRuleSpec>;
 export type ValidatedServiceEntry = Validated<'ServiceEntry', ServiceEntrySpec>;
 export type ValidatedSecret = Validated<'Secret', SecretSpec>;
+export type ValidatedMirrorPolicy = Validated<'MirrorPolicy', MirrorPolicySpec>;
 export type ValidatedResource =
   | ValidatedGateway
   | ValidatedVirtualService
   | ValidatedDestinationRule
   | ValidatedServiceEntry
-  | ValidatedSecret;
+  | ValidatedSecret
+  | ValidatedMirrorPolicy;
 
 const SPEC_SCHEMAS: Readonly<Record<ResourceKind, z.ZodType>> = {
   Gateway: gatewaySpec,
@@ -44,6 +48,7 @@ const SPEC_SCHEMAS: Readonly<Record<ResourceKind, z.ZodType>> = {
   DestinationRule: destinationRuleSpec,
   ServiceEntry: serviceEntrySpec,
   Secret: secretSpec,
+  MirrorPolicy: mirrorPolicySpec,
 };
 
 /** Spec schemas by kind (tests walk them against the field tables). */
@@ -69,7 +74,7 @@ const MAX_SALVAGE_ROUNDS = 12;
 export function validateResource(raw: RawResource): ValidationResult {
   const schema = SPEC_SCHEMAS[raw.kind];
   const diagnostics: ConfigDiagnostic[] = [];
-  const fields = checkFields(raw.kind, raw.spec);
+  const fields = raw.kind === 'MirrorPolicy' ? checkSchemaFields('MirrorPolicy', schema, raw.spec) : checkFields(raw.kind, raw.spec);
   const removed: FieldPath[] = [];
   for (const p of fields.problems) {
     diagnostics.push(resourceDiagnostic(p.severity, p.code, raw, ['spec', ...p.path], p.message));
