@@ -3,7 +3,7 @@
  * `direct_response` in place of `route`, and the fault and CORS policies as the route's
  * `typed_per_filter_config` for `envoy.filters.http.fault` and `envoy.filters.http.cors`.
  */
-import type { CorsPolicy, DirectResponseAction, FaultPolicy, RedirectAction, StringMatch } from '../../snapshot/types.ts';
+import type { CorsPolicy, DirectResponseAction, FaultPolicy, RedirectAction } from '../../snapshot/types.ts';
 import { MILLION } from '../../snapshot/fraction.ts';
 import {
   TYPE_URLS,
@@ -12,10 +12,9 @@ import {
   type EnvoyFractionalPercent,
   type EnvoyHttpFault,
   type EnvoyRedirectAction,
-  type EnvoyStringMatcher,
   type EnvoyTypedPerFilterConfig,
 } from './envoy-types.ts';
-import { envoyDuration } from './values.ts';
+import { envoyDuration, stringMatcher } from './values.ts';
 
 /** Istio's marker for a prefix redirect, which it writes as Envoy's `prefix_rewrite`. */
 const PREFIX_REDIRECT = '%PREFIX()%';
@@ -82,21 +81,11 @@ function renderFault(fault: FaultPolicy): EnvoyHttpFault {
   };
 }
 
-function originMatcher(m: StringMatch): EnvoyStringMatcher {
-  switch (m.kind) {
-    case 'exact':
-      return { exact: m.value };
-    case 'prefix':
-      return { prefix: m.value };
-    case 'regex':
-      return { safe_regex: { regex: m.value } };
-  }
-}
 
 function renderCors(cors: CorsPolicy): EnvoyCorsPolicy {
   return {
     '@type': TYPE_URLS.corsPolicy,
-    ...(cors.allowOrigins.length > 0 ? { allow_origin_string_match: cors.allowOrigins.map(originMatcher) } : {}),
+    ...(cors.allowOrigins.length > 0 ? { allow_origin_string_match: cors.allowOrigins.map(stringMatcher) } : {}),
     ...(cors.allowMethods !== '' ? { allow_methods: cors.allowMethods } : {}),
     ...(cors.allowHeaders !== '' ? { allow_headers: cors.allowHeaders } : {}),
     ...(cors.exposeHeaders !== '' ? { expose_headers: cors.exposeHeaders } : {}),

@@ -14,7 +14,6 @@ import type {
   RequestMatch,
   RetryPolicy,
   Route,
-  StringMatch,
 } from '../../snapshot/types.ts';
 import { mirrorPoliciesMetadata, shadowPolicyFields } from './mirror-extensions.ts';
 import {
@@ -31,11 +30,10 @@ import {
   type EnvoyRouteActionField,
   type EnvoyRouteConfiguration,
   type EnvoyRouteMatch,
-  type EnvoyStringMatcher,
 } from './envoy-types.ts';
 import { MILLION } from '../../snapshot/fraction.ts';
 import { renderDirectResponse, renderRedirect, renderTypedPerFilterConfig } from './route-actions.ts';
-import { envoyDuration, re2Substitution, sourceText } from './values.ts';
+import { envoyDuration, re2Substitution, sourceText, stringMatcher } from './values.ts';
 
 /** What rendering a route needs besides the route. */
 export interface RouteRenderContext {
@@ -137,17 +135,6 @@ function headerMatcher(condition: HeaderCondition, invert: boolean): EnvoyHeader
   return { name: condition.name, string_match: stringMatcher(condition.match), ...(invert ? { invert_match: true as const } : {}) };
 }
 
-/** The user's pattern (`value`), never the anchored JavaScript source the data plane runs. */
-function stringMatcher(m: StringMatch): EnvoyStringMatcher {
-  switch (m.kind) {
-    case 'exact':
-      return { exact: m.value };
-    case 'prefix':
-      return { prefix: m.value };
-    case 'regex':
-      return { safe_regex: { regex: m.value } };
-  }
-}
 
 // ---- action -------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
  * Scalar conversions from the snapshot's values to Envoy's proto JSON spellings, and the names the
  * listener and route parts of the dump must agree on.
  */
-import type { Listener, SourceRef } from '../../snapshot/types.ts';
+import type { Listener, SourceRef, StringMatch } from '../../snapshot/types.ts';
+import type { EnvoyStringMatcher } from './envoy-types.ts';
 
 /**
  * A `google.protobuf.Duration` in proto JSON: seconds with 0, 3, 6 or 9 fractional digits
@@ -63,4 +64,16 @@ export function boundPort(listener: Listener, listenerPorts: ReadonlyMap<string,
 export function routeConfigName(listener: Listener, port: number): string {
   if (listener.matchPortInHost === true) return listener.name;
   return listener.address === '0.0.0.0' ? `http.${port}` : `http.${port}.${listener.address}`;
+}
+
+/** Envoy's StringMatcher for a compiled match: the user's pattern as written (RE2 `safe_regex`). */
+export function stringMatcher(m: StringMatch): EnvoyStringMatcher {
+  switch (m.kind) {
+    case 'exact':
+      return { exact: m.value };
+    case 'prefix':
+      return { prefix: m.value };
+    case 'regex':
+      return { safe_regex: { regex: m.value } };
+  }
 }

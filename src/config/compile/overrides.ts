@@ -70,6 +70,23 @@ export function checkMirrorOverride(
   return { target: diagnostics.length === 0 ? target : null, diagnostics };
 }
 
+/** A warning for an override that cannot apply to the current config; the override itself is kept. */
+function ignoredOverride(routeId: string, code: ConfigDiagnostic['code'], message: string): ConfigDiagnostic {
+  const [namespace = '', name = ''] = routeId.split('/');
+  return {
+    severity: 'warning',
+    file: OVERRIDE_SOURCE,
+    line: 0,
+    column: 0,
+    kind: 'VirtualService',
+    namespace,
+    name,
+    field: formatFieldPath(['mirrorOverrides', routeId]),
+    message,
+    code,
+  };
+}
+
 /** Applies overrides to compiled routes in place, adding the clusters they need to `targets`. */
 export function applyMirrorOverrides(
   overrides: ReadonlyMap<string, MirrorOverride>,
@@ -81,35 +98,17 @@ export function applyMirrorOverrides(
   for (const [routeId, override] of overrides) {
     const compiled = routes.get(routeId);
     if (compiled === undefined) {
-      const [namespace = '', name = ''] = routeId.split('/');
-      diagnostics.push({
-        severity: 'warning',
-        file: OVERRIDE_SOURCE,
-        line: 0,
-        column: 0,
-        kind: 'VirtualService',
-        namespace,
-        name,
-        field: formatFieldPath(['mirrorOverrides', routeId]),
-        message: `no route ${routeId} in the config; override ignored`,
-        code: 'UNKNOWN_ROUTE',
-      });
+      diagnostics.push(ignoredOverride(routeId, 'UNKNOWN_ROUTE', `no route ${routeId} in the config; override ignored`));
       continue;
     }
     if (compiled.route.redirect !== null || compiled.route.directResponse !== null) {
-      const [namespace = '', name = ''] = routeId.split('/');
-      diagnostics.push({
-        severity: 'warning',
-        file: OVERRIDE_SOURCE,
-        line: 0,
-        column: 0,
-        kind: 'VirtualService',
-        namespace,
-        name,
-        field: formatFieldPath(['mirrorOverrides', routeId]),
-        message: `route ${routeId} is answered by the gateway (redirect or directResponse) and forwards nothing, so there is nothing to mirror; override ignored`,
-        code: 'NO_OP_FIELD',
-      });
+      diagnostics.push(
+        ignoredOverride(
+          routeId,
+          'NO_OP_FIELD',
+          `route ${routeId} is answered by the gateway (redirect or directResponse) and forwards nothing, so there is nothing to mirror; override ignored`,
+        ),
+      );
       continue;
     }
     const checked = checkMirrorOverride(routeId, override, services);
