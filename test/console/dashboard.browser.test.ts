@@ -237,4 +237,25 @@ describe('dashboard in Chromium', () => {
     }
     assert.equal((await routes(gw.admin)).find((r) => r.id === ROUTE)!.override, null);
   });
+  test('the Differences view shows the comparison counts, the differing fields and a sample side by side', async (t) => {
+    const browser = await launchBrowser(t);
+    if (browser === null) return;
+    const gw = await startConsoleGateway(t, { mirrorPct: 100, compare: true });
+    gw.traffic(10);
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await openDashboard(page, gw.admin);
+    const view = page.locator('#differences');
+    await view.locator('.diff-sample').waitFor({ timeout: 15_000 });
+    const text = await view.innerText();
+    assert.match(text, /differ [1-9]/, text);
+    // The echo services answer with their own names: the body differs at $.service.
+    assert.match(text, /\$\.service/);
+    assert.match(await view.locator('.diff-side-by-side figcaption').first().innerText(), /Primary 200/);
+    assert.match(await view.locator('.diff-side-by-side pre').first().innerText(), /"service": "primary"/);
+    assert.match(await view.locator('.diff-side-by-side pre').nth(1).innerText(), /"service": "shadow"/);
+    await page.screenshot({ path: artifactPath('dashboard-differences.png'), fullPage: true });
+    problems.stop();
+    assert.deepEqual(problems.list, []);
+  });
 });
