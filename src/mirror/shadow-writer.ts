@@ -2,7 +2,8 @@
  * The mirroring seam, after Envoy's ShadowWriter: the proxy hands over a copy of a request and gets
  * nothing back, no promise, no callback, no error. The copy goes through the mirror's own connection
  * pools under its own in-flight cap and timeout; its response is read and thrown away, up to a bound
- * past which the connection is closed instead; every outcome becomes a counter. Nothing here can
+ * past which the connection is closed instead (a copy with a comparison offers it to its sink first,
+ * which keeps what it needs); every outcome becomes a counter. Nothing here can
  * delay, fail or alter the primary request.
  */
 import type { Readable } from 'node:stream';

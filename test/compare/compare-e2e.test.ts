@@ -198,5 +198,21 @@ describe('response comparison', () => {
     assert.deepEqual(counters.compareSkipped, { shadow_timeout: 1 });
     assert.equal(gateway.comparator.memory.held, 0);
   });
+  test('a body over the bound (declared by its content-length) is skipped (body_too_large) before a byte is kept', async (t) => {
+    const body = JSON.stringify({ data: 'z'.repeat(2000) });
+    const services = {
+      primary: await scriptedService((_req, res) => sendJson(res, JSON.parse(body))),
+      shadow: await scriptedService((_req, res) => sendJson(res, JSON.parse(body))),
+      baseline: await scriptedService((_req, res) => sendJson(res, {})),
+    };
+    const { gateway, url } = await start(t, services, { maxBodyBytes: 1000 });
+    const agent = testAgent(t);
+    const declared = await requestVia(`${url}/declared`, { agent, host: 'httpbin' });
+    assert.equal(declared.text(), body, 'the client gets the whole body');
+    const counters = gateway.counters.mirror(routeId(gateway), SHADOW);
+    await waitFor(() => counters.compare.skipped === 1, { description: 'the comparison was skipped' });
+    assert.deepEqual(counters.compareSkipped, { body_too_large: 1 });
+    assert.equal(gateway.comparator.memory.held, 0);
+  });
 });
 
