@@ -112,7 +112,11 @@ async function startContender(contender: ContenderName, scenario: Scenario, back
       return { port, process: nginx };
     }
     case 'shadowgate': {
-      const sg = await startShadowgate(dir, { primaryPort: backends.ports.primary, shadowPort: shadow, workers: scenario.workers }, settings.proxyCpus);
+      const sg = await startShadowgate(
+        dir,
+        { primaryPort: backends.ports.primary, shadowPort: shadow, workers: scenario.workers, compare: scenario.compare === true },
+        settings.proxyCpus,
+      );
       return { port: sg.port, process: sg.process };
     }
     case 'node-floor': {

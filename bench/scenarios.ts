@@ -12,6 +12,8 @@ export interface Scenario {
   readonly postBytes: number | null;
   readonly workers: number;
   readonly contenders: readonly ContenderName[];
+  /** shadowgate only: a MirrorPolicy turns response comparison on for the mirror (nginx has none). */
+  readonly compare?: boolean;
 }
 
 const PROXIES: readonly ContenderName[] = ['shadowgate', 'nginx'];
@@ -26,6 +28,15 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'mirror-slow', title: '100% mirror, shadow answers after 200 ms', shadow: 'slow', postBytes: null, workers: 1, contenders: PROXIES },
   { name: 'mirror-down', title: '100% mirror, shadow port closed', shadow: 'down', postBytes: null, workers: 1, contenders: PROXIES },
   { name: 'mirror-post-64k', title: '100% mirror of 64 KiB POST bodies, shadow with a body', shadow: 'body', postBytes: 64 * 1024, workers: 1, contenders: PROXIES },
+  {
+    name: 'compare-body',
+    title: 'as mirror-body, every response compared (MirrorPolicy compare; nginx has no equivalent)',
+    shadow: 'body',
+    postBytes: null,
+    workers: 1,
+    contenders: ['shadowgate'],
+    compare: true,
+  },
   { name: 'workers-2', title: 'as mirror-body, 2 workers (nginx worker_processes 2)', shadow: 'body', postBytes: null, workers: 2, contenders: PROXIES },
 ];
 

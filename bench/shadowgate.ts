@@ -36,6 +36,8 @@ export interface ShadowgateConfig {
   readonly shadowPort: number | null;
   /** Passed as `--workers N` when above 1 (the flag must exist; see `supportsWorkers`). */
   readonly workers: number;
+  /** Compare every mirrored response with the primary's (a MirrorPolicy with `compare`). */
+  readonly compare?: boolean;
 }
 
 /** The config: everything on loopback, the listener on a port the OS picks. */
@@ -125,8 +127,24 @@ spec:
         host: primary.bench.internal
         port:
           number: 80
-${mirror}`;
+${mirror}${config.compare === true && config.shadowPort !== null ? COMPARE_POLICY : ''}`;
 }
+
+/** Comparison on for the bench's mirror, with the defaults (256 KiB bound, results in memory). */
+const COMPARE_POLICY = `---
+apiVersion: shadowgate.io/v1alpha1
+kind: MirrorPolicy
+metadata:
+  name: bench-compare
+  namespace: bench
+spec:
+  targetRef:
+    kind: VirtualService
+    name: bench
+  mirrors:
+  - host: shadow.bench.internal
+    compare: {}
+`;
 
 let workersFlag: boolean | null = null;
 

@@ -10,6 +10,8 @@ import type { DownstreamLimits } from './dataplane/downstream-limits.ts';
 import { DEFAULT_DOWNSTREAM_LIMITS } from './dataplane/downstream-limits.ts';
 import { BoundListener } from './dataplane/listener.ts';
 import { Proxy } from './dataplane/proxy.ts';
+import { Comparator } from './compare/comparator.ts';
+import { DiffStore } from './compare/diff-store.ts';
 import { UpstreamClusters } from './dataplane/upstream/upstream-clusters.ts';
 import type { OutlierSettings } from './mirror/outlier-detector.ts';
 import { ShadowWriter } from './mirror/shadow-writer.ts';
@@ -37,6 +39,13 @@ export interface GatewayOptions {
   readonly counters?: GatewayCounters;
   /** Timeouts and the connection limit of every listener; unset fields keep their defaults. */
   readonly downstream?: Partial<DownstreamLimits>;
+  /** Response comparison: where results go and the memory cap; default an in-memory store, 64 MiB. */
+  readonly compare?: { readonly store?: () => DiffStore; readonly maxMemoryBytes?: number };
+}
+
+/** The store a gateway opens when it is given none: memory, 1000 samples, 5 per kind of difference. */
+export function memoryDiffStore(): DiffStore {
+  return new DiffStore({ path: null, maxSamples: 1000, samplesPerKind: 5 });
 }
 
 /** A listener can be updated in place only while it keeps its address, port and protocol. */
@@ -53,6 +62,8 @@ export class Gateway {
   readonly captures = new Captures();
   readonly #proxy: Proxy;
   readonly #downstreamLimits: DownstreamLimits;
+  /** Compares responses of mirrors with `compare`; its store is what `/api/diffs` reads in process. */
+  readonly comparator: Comparator;
   #snapshot: Snapshot;
   #listeners = new Map<string, BoundListener>();
   /** Listeners a reload removed, still finishing their requests; `close()` waits for them. */
@@ -75,6 +86,12 @@ export class Gateway {
       maxResponseBytes: () => this.#snapshot.mirror.maxResponseBytes,
       outlier: options.mirrorOutlier,
     });
+    this.comparator = new Comparator({
+      counters: this.counters,
+      store: options.compare?.store ?? memoryDiffStore,
+      maxMemoryBytes: options.compare?.maxMemoryBytes,
+      ownsStore: options.compare?.store === undefined,
+    });
     this.#proxy = new Proxy({
       snapshot: () => this.#snapshot,
       clusters: this.#primary,
@@ -82,6 +99,7 @@ export class Gateway {
       counters: this.counters,
       random,
       captures: this.captures,
+      comparator: this.comparator,
     });
   }
 
@@ -173,6 +191,9 @@ export class Gateway {
     await Promise.race([this.#shadows.idle(), delay(graceMs)]);
     await Promise.race([this.captures.close(), delay(graceMs)]);
     await Promise.all([this.#primary.close(0), this.#mirror.close(0)]);
+    // Comparisons the last shadows settled run on the next turn; let them land before the store closes.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.comparator.close();
   }
 
   /** Binds the listeners `snapshot` adds; on failure closes them again and rethrows. */

@@ -15,7 +15,9 @@ import type { DataPlaneView } from '../control/data-plane-view.ts';
 import type { RateTracker } from '../metrics/rates.ts';
 import type { ConsoleState } from '../console/dashboard-state.ts';
 import { handleConsoleApi, isDashboardAsset, serveDashboardAsset } from '../console/http.ts';
+import type { DiffStore } from '../compare/diff-store.ts';
 import { renderConfigDump } from './config-dump.ts';
+import { diffSample, diffsSummary } from './diffs-api.ts';
 import { AdminRequestGuard, type AdminRefusal } from './request-guard.ts';
 import { listRoutes, listServices, mirrorOverrideBody } from './routes-api.ts';
 import { statsJson } from './stats-json.ts';
@@ -29,6 +31,8 @@ export interface AdminContext {
   readonly ready: () => boolean;
   /** The dashboard's history and stream; without it /api/timeseries and /api/stream answer 503. */
   readonly console?: ConsoleState | null;
+  /** Response comparison results; `null` when none can be read here (workers without a shared file). */
+  readonly diffs?: () => DiffStore | null;
 }
 
 export interface AdminOptions {
@@ -174,6 +178,11 @@ export class AdminServer {
     const { controller } = this.#context;
 
     if (handleConsoleApi(this.#context.console ?? null, req, res, url)) return;
+    if (method === 'GET' && path.startsWith('/api/diffs/')) {
+      const { status, body } = diffSample(this.#context.diffs?.() ?? null, path.slice('/api/diffs/'.length));
+      sendJson(res, status, body);
+      return;
+    }
     if (path.startsWith('/api/routes/') && path.endsWith('/mirror')) {
       await this.#mirrorOverride(req, res, decodeURIComponent(path.slice('/api/routes/'.length, -'/mirror'.length)));
       return;
@@ -226,6 +235,11 @@ export class AdminServer {
         const snapshot = controller.snapshot;
         if (snapshot === null) throw new HttpError(503, { error: 'no config loaded' });
         sendJson(res, 200, { routes: listRoutes(snapshot, controller.overrides) });
+        return;
+      }
+      case 'GET /api/diffs': {
+        const { status, body } = diffsSummary(this.#context.diffs?.() ?? null, url.searchParams.get('route'));
+        sendJson(res, status, body);
         return;
       }
       case 'GET /api/services': {

@@ -40,6 +40,9 @@ export interface RunOptions {
   readonly requestBodyTimeout: number;
   readonly maxConnections: number;
   readonly meshListener?: { readonly address: string; readonly port: number };
+  readonly compareStore?: string;
+  readonly compareMaxSamples: number;
+  readonly compareMaxMemoryBytes: number;
 }
 
 export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): void {
@@ -64,7 +67,10 @@ export function addRunCommand(program: Command, io: CliIo, outcome: Outcome): vo
     .option('--idle-timeout <seconds>', 'close a downstream connection with no request in progress for this long; 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.idleTimeoutMs / 1000)
     .option('--request-body-timeout <seconds>', 'end a request whose body receives no byte for this long (408, or a reset once the response started); 0 disables', nonNegativeSeconds, DEFAULT_DOWNSTREAM_LIMITS.requestBodyTimeoutMs / 1000)
     .option('--max-connections <n>', 'open downstream connections per listener (per worker); past it new ones are closed at once; 0: unlimited', nonNegativeInteger, DEFAULT_DOWNSTREAM_LIMITS.maxConnections)
-    .option(MAX_CONFIG_FILE_BYTES_FLAG, MAX_CONFIG_FILE_BYTES_HELP, nonNegativeInteger);
+    .option(MAX_CONFIG_FILE_BYTES_FLAG, MAX_CONFIG_FILE_BYTES_HELP, nonNegativeInteger)
+    .option('--compare-store <path>', 'SQLite file for response comparison results (GET /api/diffs); shared by --workers (default: in memory)')
+    .option('--compare-max-samples <n>', 'difference samples kept; the oldest are evicted past it', nonNegativeInteger, 1000)
+    .option('--compare-max-memory-bytes <n>', 'bytes of responses held for comparison across the process; past it comparisons are skipped (reason memory)', nonNegativeInteger, 64 * 1024 * 1024);
   addIdentityOptions(command)
     .addHelpText(
       'after',
@@ -109,6 +115,7 @@ async function runAsWorker(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     ...(opts.maxConfigFileBytes !== undefined && { maxConfigFileBytes: opts.maxConfigFileBytes }),
     compile: compileOptions(opts),
     gateway: { downstream: downstreamLimits(opts) },
+    compare: compareOptions(opts),
     accessLog: opts.accessLog,
     drainTimeoutMs: opts.drainTimeout * 1000,
     log: (line) => say(io.stderr, `shadowgate worker ${process.pid}: ${line}`),
@@ -141,6 +148,10 @@ function downstreamLimits(opts: RunOptions): DownstreamLimits {
 
 function secondsText(ms: number): string {
   return ms === 0 ? 'off' : `${ms / 1000} s`;
+}
+
+function compareOptions(opts: RunOptions) {
+  return { storePath: opts.compareStore ?? null, maxSamples: opts.compareMaxSamples, maxMemoryBytes: opts.compareMaxMemoryBytes };
 }
 
 /** `HOST:PORT` or `[v6]:PORT`. */
@@ -178,6 +189,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
       compile: compileOptions(opts),
       gateway: { downstream: downstreamLimits(opts) },
       statePath: opts.state ?? null,
+      compare: compareOptions(opts),
       admin: { ...admin, token: token.token, allowedHosts: opts.adminAllowedHosts ?? [] },
       accessLog: opts.accessLog,
       drainTimeoutMs: opts.drainTimeout * 1000,
@@ -215,6 +227,7 @@ export async function run(opts: RunOptions, io: CliIo): Promise<ExitCode> {
     const adminAddress = runtime.adminAddress!;
     say(io.stdout, `admin on http://${adminAddress.family === 'IPv6' ? `[${adminAddress.address}]` : adminAddress.address}:${adminAddress.port}/ (config_dump, stats, api/routes)`);
     if (opts.state === undefined) say(io.stdout, 'mirror overrides live in memory only (use --state FILE to keep them across restarts)');
+    if (opts.workers > 0 && opts.compareStore === undefined) say(io.stdout, 'response comparisons stay in each worker (use --compare-store FILE for GET /api/diffs with workers)');
 
     await aborted(shutdown.signal);
     say(io.stdout, `received ${String(shutdown.signal.reason)}, draining (up to ${opts.drainTimeout} s) and shutting down`);

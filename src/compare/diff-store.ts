@@ -77,12 +77,14 @@ export class DiffStore {
   readonly #options: DiffStoreOptions;
   readonly #queue: ComparisonRecord[] = [];
   #scheduled = false;
+  #failedBatches = 0;
   readonly #statements: Record<'count' | 'path' | 'insert' | 'kindCount' | 'evictKind' | 'total' | 'evictOldest', StatementSync>;
 
   constructor(options: DiffStoreOptions) {
     this.#options = options;
     this.#db = new DatabaseSync(options.path ?? ':memory:');
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    // Workers (`--workers N`) share one file: wait for another process's short write instead of failing.
+    this.#db.exec('PRAGMA busy_timeout = 2000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.#db.exec(SCHEMA);
     this.#statements = {
       count: this.#db.prepare('INSERT INTO counts VALUES (?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET n = n + 1'),
@@ -102,8 +104,20 @@ export class DiffStore {
     this.#queue.push(record);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch {
+          // A write that failed (disk full, a lock held too long) loses that batch, counted; never the process.
+          this.#failedBatches++;
+        }
+      });
     }
+  }
+
+  /** Batches of results that could not be written (their counters in metrics are still right). */
+  get failedBatches(): number {
+    return this.#failedBatches;
   }
 
   /** Writes what is queued now (tests and shutdown call it directly). */
@@ -112,7 +126,8 @@ export class DiffStore {
     if (this.#queue.length === 0) return;
     const batch = this.#queue.splice(0);
     const s = this.#statements;
-    this.#db.exec('BEGIN');
+    // IMMEDIATE: take the write lock up front, so two processes cannot both read and then fail to upgrade.
+    this.#db.exec('BEGIN IMMEDIATE');
     try {
       for (const r of batch) {
         s.count.run(r.routeId, r.mirrorCluster, r.result, r.reason ?? '');

@@ -7,6 +7,7 @@
  */
 import type { Difference } from './json-diff.ts';
 import { generalisePath } from './json-path.ts';
+import type { ResponseDifference } from './response-compare.ts';
 
 export interface ClassifiedDifferences {
   /** Differences the baseline does not share: the shadow behaves differently. */
@@ -23,5 +24,25 @@ export function separateNoise(shadowDifferences: readonly Difference[], baseline
   for (const difference of shadowDifferences) {
     (noisy.has(generalisePath(difference.path)) ? noise : real).push(difference);
   }
+  return { real, noise };
+}
+
+/** A whole-response difference's field: status, a header, or a body path with indexes generalised. */
+function responseField(d: ResponseDifference): string {
+  return d.where === 'body' ? `body ${d.path.replace(/\[\d+\]/g, '[*]')}` : `${d.where} ${d.path}`;
+}
+
+/**
+ * `separateNoise` for whole responses (`compareResponses`' differences, whose paths are already
+ * printed): status, headers and body fields that also differ between primary and baseline are noise.
+ */
+export function separateResponseNoise(
+  shadowDifferences: readonly ResponseDifference[],
+  baselineDifferences: readonly ResponseDifference[],
+): { readonly real: readonly ResponseDifference[]; readonly noise: readonly ResponseDifference[] } {
+  const noisy = new Set(baselineDifferences.map(responseField));
+  const real: ResponseDifference[] = [];
+  const noise: ResponseDifference[] = [];
+  for (const difference of shadowDifferences) (noisy.has(responseField(difference)) ? noise : real).push(difference);
   return { real, noise };
 }

@@ -87,6 +87,11 @@ export const DASHBOARD_HTML = `<!doctype html>
       </form>
       <p class="hint">Applies through <code>PUT /api/routes/{id}/mirror</code>, as a script would; a runtime override replaces the route's configured mirrors until reset.</p>
     </section>
+    <section class="panel differences" aria-labelledby="differences-title">
+      <div class="panel-head"><h2 id="differences-title">Differences</h2></div>
+      <div id="differences"><p class="hint">…</p></div>
+      <p class="hint">From <code>GET /api/diffs?route=</code> and <code>GET /api/diffs/{id}</code>: what response comparison found for this route's mirrors.</p>
+    </section>
   </div>
 </main>
 <dialog id="token-dialog" aria-labelledby="token-title">

@@ -10,6 +10,7 @@ import { ConsoleState } from '../console/dashboard-state.ts';
 import { SamplerFeed, WorkerBucketFeed } from '../console/feeds.ts';
 import { formatDiagnostic, type CompileOptions, type ConfigDiagnostic, type MirrorOverride } from '../config/index.ts';
 import { ListenerBindError } from '../dataplane/bind-error.ts';
+import { DiffStore } from '../compare/diff-store.ts';
 import { Gateway, type GatewayOptions } from '../gateway.ts';
 import { createMetricsRegistry } from '../metrics/gateway-metrics.ts';
 import { RateTracker } from '../metrics/rates.ts';
@@ -35,9 +36,23 @@ export interface RuntimeOptions {
   /** Gateway worker processes; 0 or absent serves from this process. */
   readonly workers?: number;
   readonly gateway?: GatewayOptions;
+  /** Response comparison results and limits (`--compare-store`, `--compare-max-samples`, `--compare-max-memory-bytes`). */
+  readonly compare?: CompareRuntimeOptions;
   /** Operational messages (reloads, rejections, worker restarts), one line each. */
   readonly log?: (line: string) => void;
 }
+
+export interface CompareRuntimeOptions {
+  /** A SQLite file the results go to (shared by workers), or null for memory. */
+  readonly storePath: string | null;
+  readonly maxSamples: number;
+  readonly maxMemoryBytes: number;
+}
+
+const DEFAULT_COMPARE: CompareRuntimeOptions = { storePath: null, maxSamples: 1000, maxMemoryBytes: 64 * 1024 * 1024 };
+
+/** Samples kept per route, mirror and kind of difference (the set of differing fields). */
+const SAMPLES_PER_KIND = 5;
 
 export type RuntimeStart =
   | { readonly ok: true; readonly runtime: GatewayRuntime; readonly diagnostics: readonly ConfigDiagnostic[] }
@@ -54,6 +69,7 @@ interface Parts {
   readonly console: ConsoleState | null;
   readonly drainTimeoutMs: number;
   readonly state: { ready: boolean };
+  readonly closeDiffs: () => void;
 }
 
 export class GatewayRuntime {
@@ -121,6 +137,17 @@ export class GatewayRuntime {
         overrides: controller.overrides.size,
       }),
     });
+    const compare = options.compare ?? DEFAULT_COMPARE;
+    // Opened on first use: by the comparator (in this process or a worker) or by GET /api/diffs.
+    let store: DiffStore | null = null;
+    const openStore = (): DiffStore =>
+      (store ??= new DiffStore({ path: compare.storePath, maxSamples: compare.maxSamples, samplesPerKind: SAMPLES_PER_KIND }));
+    // With workers and no file, the results live in each worker's memory: nothing here to read.
+    const diffs = (): DiffStore | null => (workers > 0 && compare.storePath === null ? null : openStore());
+    const closeDiffs = (): void => {
+      store?.close();
+      store = null;
+    };
     let admin: AdminServer | null = null;
     // The dashboard's history: from this process's counters, or summed from the workers' buckets.
     const consoleState =
@@ -135,7 +162,7 @@ export class GatewayRuntime {
       let adminAddress: AddressInfo | null = null;
       if (options.admin !== null) {
         const ready = (): boolean => state.ready && (supervisor?.ready ?? true);
-        admin = new AdminServer({ controller, dataPlane: () => dataPlane, registry, rates, ready, console: consoleState }, options.admin);
+        admin = new AdminServer({ controller, dataPlane: () => dataPlane, registry, rates, ready, console: consoleState, diffs }, options.admin);
         const at = options.admin;
         adminAddress = await admin.listen().catch((error: unknown) => {
           throw new ListenerBindError({ kind: 'admin', address: at.host, port: at.port }, error);
@@ -146,7 +173,11 @@ export class GatewayRuntime {
         await supervisor.start();
         dataPlane = supervisor;
       } else {
-        gateway = await Gateway.start(initial.snapshot, { ...options.gateway, counters });
+        gateway = await Gateway.start(initial.snapshot, {
+          ...options.gateway,
+          counters,
+          compare: { store: openStore, maxMemoryBytes: compare.maxMemoryBytes },
+        });
         controller.attach(gateway);
         dataPlane = gateway;
       }
@@ -155,7 +186,7 @@ export class GatewayRuntime {
       if (options.watch) controller.watch();
       state.ready = true;
       const runtime = new GatewayRuntime({
-        controller, gateway, supervisor, admin, adminAddress, accessLog, rates, console: consoleState, drainTimeoutMs: options.drainTimeoutMs, state,
+        controller, gateway, supervisor, admin, adminAddress, accessLog, rates, console: consoleState, drainTimeoutMs: options.drainTimeoutMs, state, closeDiffs,
       });
       return { ok: true, runtime, diagnostics: initial.diagnostics };
     } catch (error) {
@@ -166,6 +197,7 @@ export class GatewayRuntime {
       await gateway?.close(0);
       await supervisor?.stop(0);
       accessLog.close();
+      closeDiffs();
       throw error;
     }
   }
@@ -199,6 +231,7 @@ export class GatewayRuntime {
       parts.console?.stop();
       await parts.admin?.close();
       parts.accessLog.close();
+      parts.closeDiffs();
     })();
     return this.#stopping;
   }

@@ -5,6 +5,7 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { ResponseTap } from '../compare/response-tap.ts';
 import type { Route, WeightedCluster } from '../snapshot/types.ts';
 import type { DownstreamCounters, GatewayCounters, UpstreamCounters } from '../stats/counters.ts';
 import { statusClass } from '../stats/counters.ts';
@@ -41,6 +42,11 @@ export interface PrimaryExchangeInit {
   readonly setCookie: string | null;
   /** Response flags of the route's filters before the router (`DI` for an injected delay), or ''. */
   readonly filterFlags?: string;
+  /**
+   * Where the response is offered for comparison (mirrors with `compare` sampled for this request);
+   * offered as it is relayed, never waited on. Absent or not `wanted`: nothing is kept.
+   */
+  readonly tap?: ResponseTap | null;
 }
 
 class AttemptAbort extends Error {
@@ -98,6 +104,12 @@ export class PrimaryExchange implements RequestBodyOwner {
 
   constructor(init: PrimaryExchangeInit) {
     this.#init = init;
+  }
+
+  /** The comparison tap, read when the response starts (sinks are added right after `start()`). */
+  get #tap(): ResponseTap | null {
+    const tap = this.#init.tap;
+    return tap !== undefined && tap !== null && tap.wanted ? tap : null;
   }
 
   start(): void {
@@ -199,13 +211,18 @@ export class PrimaryExchange implements RequestBodyOwner {
     // Headers a filter set before the response (CORS) overwrite the upstream's, as Envoy's encoders do.
     for (const name of res.getHeaderNames()) delete out[name];
     res.writeHead(status, out);
+    // The upstream's own headers, as a shadow's are seen: the route's response header rules are not compared.
+    if (this.#tap !== null) this.#tap.start(status, headers);
     return true;
   }
 
   /** @internal */
   responseData(attempt: Attempt, controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bytesOut += chunk.length;
-    if (!this.#init.res.write(chunk)) {
+    const written = this.#init.res.write(chunk);
+    // After the write: the client's bytes never wait for the copy.
+    if (this.#tap !== null) this.#tap.data(chunk);
+    if (!written) {
       controller.pause();
       this.#init.res.once('drain', () => controller.resume());
     }
@@ -214,6 +231,7 @@ export class PrimaryExchange implements RequestBodyOwner {
   /** @internal */
   responseEnded(): void {
     if (this.#done) return;
+    this.#tap?.end();
     this.#finish(this.#init.res.statusCode);
     this.#init.res.end();
   }
@@ -360,6 +378,8 @@ export class PrimaryExchange implements RequestBodyOwner {
   #finish(status: number): void {
     this.#done = true;
     const finished = this.#finished;
+    // Not ended whole (a local reply, a reset midway, a timeout, the client gone): nothing to compare.
+    this.#init.tap?.abort(this.#flags.split(',').includes('DC') ? 'aborted' : 'failed');
     if (this.#pendingRetrySlot) {
       this.#pendingRetrySlot = false;
       this.#cluster!.retriesInFlight--;

@@ -9,11 +9,14 @@ import type { Listener, MirrorPolicy, RequestMatch, Route, Snapshot, WeightedClu
 import type { DownstreamCounters, GatewayCounters } from '../stats/counters.ts';
 import { statusClass } from '../stats/counters.ts';
 import { drawPerMillion, shouldMirror } from '../mirror/sampling.ts';
-import type { ShadowWriter } from '../mirror/shadow-writer.ts';
+import type { ShadowRequest, ShadowWriter } from '../mirror/shadow-writer.ts';
 import { stickyDraw, stickyKey } from '../mirror/sticky-sampling.ts';
 import { copyAuthority, copyHeaders } from '../mirror/copy-request.ts';
 import type { Captures } from '../capture/captures.ts';
 import type { CaptureSettings } from '../snapshot/mirror-extensions.ts';
+import { anyCompares, baselinePolicy } from '../compare/baseline-policy.ts';
+import type { Comparator } from '../compare/comparator.ts';
+import { ResponseTap } from '../compare/response-tap.ts';
 import { applyRequestPolicies, forwardedRequestHeaders, type HeaderMap } from './headers.ts';
 import { accessEvents } from './events.ts';
 import { LocalReplies, type LocalReplyCode, sendLocalReply } from './local-reply.ts';
@@ -36,6 +39,8 @@ export interface ProxyOptions {
   readonly random: () => number;
   /** Where MirrorPolicy `capture` records go; without it, nothing is captured. */
   readonly captures?: Captures;
+  /** Compares responses for mirrors with `compare`; absent: no comparison anywhere. */
+  readonly comparator?: Comparator;
 }
 
 /** What the copies of one request share besides the primary's request line and headers. */
@@ -181,6 +186,8 @@ export class Proxy {
     const downstream = this.#countersFor(listener, route);
     downstream.requests++;
     const hashing = this.#requestHash(destination, req, target.query);
+    // Only where a mirror compares: the #mirror draw below decides whether anything is kept.
+    const tap = route.mirrors !== null && options.comparator !== undefined && anyCompares(route.mirrors) ? new ResponseTap() : null;
     const exchange = new PrimaryExchange({
       res,
       route,
@@ -200,6 +207,7 @@ export class Proxy {
       hash: hashing.hash,
       setCookie: hashing.setCookie,
       filterFlags,
+      tap,
     });
     if (body !== null) ownBody?.(req, exchange);
     exchange.start();
@@ -207,7 +215,7 @@ export class Proxy {
     if (route.mirrors !== null) {
       try {
         const context: MirrorContext = { req, query: target.query, scheme: listener.protocol === 'HTTPS' ? 'https' : 'http', startTime, exchange };
-        this.#mirror(listener, route, route.mirrors, method, path, headers, upstreamAuthority, body, snapshot, context);
+        this.#mirror(listener, route, route.mirrors, method, path, headers, upstreamAuthority, body, snapshot, context, tap);
       } catch {
         // The primary is already on its way; whatever went wrong with the copies stays with them.
       }
@@ -241,6 +249,7 @@ export class Proxy {
     body: RequestBodyFanout | null,
     snapshot: Snapshot,
     context: MirrorContext,
+    tap: ResponseTap | null,
   ): void {
     const options = this.#options;
     const draw = drawPerMillion(options.random);
@@ -257,19 +266,31 @@ export class Proxy {
       if (extensions?.capture != null && options.captures !== undefined) {
         this.#capture(options.captures, extensions.capture, route, policy, method, path, headers, authority, body, context);
       }
-      options.shadows.shadow({
-        sampledBy,
-        routeId: route.id,
-        policy,
-        method,
-        path,
-        headers,
-        authority,
-        body: body === null ? null : body.copy(snapshot.mirror.maxBodyBytes),
-        timeoutMs,
-        listener: listener.name,
-        requestId: requestIdOf(headers),
-      });
+      const compare = tap === null ? null : (extensions?.compare ?? null);
+      const comparison =
+        compare === null ? null : options.comparator!.begin(route.id, policy.cluster, compare, { method, path, authority, requestId: requestIdOf(headers) });
+      const copy = (to: MirrorPolicy, sink: ShadowRequest['comparison']): void =>
+        options.shadows.shadow({
+          sampledBy,
+          routeId: route.id,
+          policy: to,
+          method,
+          path,
+          headers,
+          authority,
+          body: body === null ? null : body.copy(snapshot.mirror.maxBodyBytes),
+          timeoutMs,
+          listener: listener.name,
+          requestId: requestIdOf(headers),
+          comparison: sink,
+        });
+      if (comparison === null) {
+        copy(policy, null);
+        continue;
+      }
+      tap!.add(comparison.primary);
+      copy(policy, comparison.shadow);
+      if (comparison.baseline !== null) copy(baselinePolicy(policy)!, comparison.baseline);
     }
   }
 

@@ -20,6 +20,7 @@ export interface MetricsSource {
 }
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+const COMPARE_RESULTS = ['match', 'differ', 'noise', 'skipped'] as const;
 
 export function createMetricsRegistry(source: MetricsSource, options: { processMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
@@ -163,5 +164,20 @@ function mirrorMetrics(counters: GatewayCounters): CollectedMetric[] {
       ]),
     ),
     new CollectedMetric('mirrorInFlight', 'gauge', each((c) => [{ labels: labels(c), value: c.inFlight }])),
+    // Only mirrors that compare have series: a plain mirror's would all be 0.
+    new CollectedMetric(
+      'compareTotal',
+      'counter',
+      each((c) =>
+        COMPARE_RESULTS.some((k) => c.compare[k] > 0)
+          ? COMPARE_RESULTS.map((k) => ({ labels: { ...labels(c), result: k }, value: c.compare[k] }))
+          : [],
+      ),
+    ),
+    new CollectedMetric(
+      'compareSkipped',
+      'counter',
+      each((c) => Object.entries(c.compareSkipped).map(([reason, value]) => ({ labels: { ...labels(c), reason }, value }))),
+    ),
   ];
 }

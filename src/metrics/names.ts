@@ -23,6 +23,8 @@ export const METRICS = {
   mirrorFailed: { name: 'shadowgate_mirror_failed_total', help: 'Copies that failed after sending, by reason (connect_failure, reset, timeout, protocol_error)', labels: ['route', 'mirror_cluster', 'reason'] },
   mirrorDropped: { name: 'shadowgate_mirror_dropped_total', help: 'Copies dropped or abandoned, by reason (overflow, body_too_large, no_endpoint, downstream_aborted, ejected, response_too_large)', labels: ['route', 'mirror_cluster', 'reason'] },
   mirrorInFlight: { name: 'shadowgate_mirror_in_flight', help: 'Copies in flight', labels: ['route', 'mirror_cluster'] },
+  compareTotal: { name: 'shadowgate_compare_total', help: 'Response comparisons of a mirror with compare on, by result (match, differ, noise, skipped)', labels: ['route', 'mirror_cluster', 'result'] },
+  compareSkipped: { name: 'shadowgate_compare_skipped_total', help: 'Skipped response comparisons by reason (body_too_large, streaming, memory, invalid_json, undecodable, too_deep, primary_aborted, primary_failed, shadow_failed, shadow_timeout, shadow_dropped, baseline_*)', labels: ['route', 'mirror_cluster', 'reason'] },
   configReloads: { name: 'shadowgate_config_reloads_total', help: 'Config loads by result (success, failure)', labels: ['result'] },
   configInfo: { name: 'shadowgate_config_info', help: 'The serving config: always 1, labelled with its version', labels: ['version'] },
   configLoadedAt: { name: 'shadowgate_config_last_success_timestamp_seconds', help: 'When the serving config was loaded', labels: [] },

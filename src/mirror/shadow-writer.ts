@@ -2,11 +2,13 @@
  * The mirroring seam, after Envoy's ShadowWriter: the proxy hands over a copy of a request and gets
  * nothing back, no promise, no callback, no error. The copy goes through the mirror's own connection
  * pools under its own in-flight cap and timeout; its response is read and thrown away, up to a bound
- * past which the connection is closed instead; every outcome becomes a counter. Nothing here can
+ * past which the connection is closed instead (a copy with a comparison offers it to its sink first,
+ * which keeps what it needs); every outcome becomes a counter. Nothing here can
  * delay, fail or alter the primary request.
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { ResponseSink } from '../compare/response-tap.ts';
 import type { HeaderMap } from '../dataplane/headers.ts';
 import { classifyFailure } from '../dataplane/upstream/failure.ts';
 import type { UpstreamCluster, UpstreamClusters, UpstreamEndpoint } from '../dataplane/upstream/upstream-clusters.ts';
@@ -33,6 +35,8 @@ export interface ShadowRequest {
   readonly requestId: string;
   /** For a policy with sticky sampling: whether the request's key or (without one) the random draw picked it. */
   readonly sampledBy?: 'key' | 'random';
+  /** Where the response is offered for comparison (a mirror with `compare`); absent: read and discarded. */
+  readonly comparison?: ResponseSink | null;
 }
 
 export interface ShadowWriterOptions {
@@ -91,6 +95,7 @@ export class ShadowWriter {
     }
     if (cluster === undefined || endpoint === null) {
       request.body?.destroy();
+      request.comparison?.abort('dropped');
       if (accessEvents.hasSubscribers) publishShadow(request, authorityOf(request), '', 0, 0, flag, Date.now(), 0);
       return;
     }
@@ -248,6 +253,7 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
   readonly #body: Readable | null;
   readonly #request: ShadowRequest;
   readonly #authority: string;
+  readonly #comparison: ResponseSink | null;
   readonly #startTime = Date.now();
   readonly startMark = performance.now();
   #controller: Dispatcher.DispatchController | null = null;
@@ -275,6 +281,7 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
     this.#body = request.body;
     this.#request = request;
     this.#authority = authority;
+    this.#comparison = request.comparison ?? null;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -296,6 +303,7 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
     if (statusCode < 200) return;
     this.#status = statusCode;
     this.#maxBytes = this.#writer.maxResponseBytes();
+    this.#comparison?.start(statusCode, headers);
     // A declared length past the bound is abandoned before a byte of it is read.
     const length = headers['content-length'];
     if (typeof length === 'string' && Number(length) > this.#maxBytes) {
@@ -304,14 +312,16 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    // Discarded without a copy: the shadow's answer never goes anywhere; only its size is kept.
+    // Discarded without a copy, unless a comparison keeps one (up to its own bound).
     this.#bytesOut += chunk.length;
+    this.#comparison?.data(chunk);
     // Aborting destroys the socket: the shadow sees its connection close and stops sending.
     if (this.#bytesOut > this.#maxBytes) controller.abort(tooLarge(this.#maxBytes));
   }
 
   onResponseEnd(): void {
     if (this.#done) return;
+    this.#comparison?.end();
     this.#counters.completed[statusClass(this.#status)]++;
     // The one observation the console's latency chart needs of a copy; off the primary's path.
     this.#counters.latency.observe(performance.now() - this.startMark);
@@ -328,7 +338,9 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
       counters.failedTimeout++;
       outliers.failed(this.#endpoint);
       flag = 'UT';
+      this.#comparison?.abort('timeout');
     } else if (error instanceof ShadowResponseTooLargeError) {
+      this.#comparison?.abort('body_too_large');
       // The shadow answered (a status line is all outlier detection asks); only its size is past the bound.
       counters.droppedResponseTooLarge++;
       outliers.succeeded(this.#endpoint);
@@ -356,6 +368,8 @@ class ShadowExchange extends DeadlineEntry implements Dispatcher.DispatchHandler
         flag = 'UR';
       }
     }
+    // Whatever else it was, the comparison has no whole response (a no-op after the ones above).
+    this.#comparison?.abort('failed');
     this.#finish(flag);
   }
 

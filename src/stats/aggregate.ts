@@ -27,7 +27,13 @@ function histogram(h: LatencyHistogram): HistogramDump {
 /** A structured-clone-safe copy of every counter. */
 export function dumpCounters(counters: GatewayCounters): CountersDump {
   return {
-    mirror: [...counters.mirrors()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
+    mirror: [...counters.mirrors()].map((c) => ({
+      ...c,
+      completed: { ...c.completed },
+      latency: histogram(c.latency),
+      compare: { ...c.compare },
+      compareSkipped: { ...c.compareSkipped },
+    })),
     upstream: [...counters.upstreams()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
     downstream: [...counters.downstreams()].map((c) => ({ ...c, completed: { ...c.completed }, latency: histogram(c.latency) })),
     listener: [...counters.listeners()].map((c) => ({ ...c })),
@@ -66,12 +72,18 @@ export function absorbCounters(into: GatewayCounters, dumps: readonly CountersDu
     zeroHistogram(c.latency);
   }
   for (const c of into.listeners()) zero(c as unknown as Record<string, unknown>);
+  for (const c of into.mirrors()) {
+    zero(c.compare as unknown as Record<string, unknown>);
+    zero(c.compareSkipped);
+  }
   for (const dump of dumps) {
     for (const m of dump.mirror) {
       const target = into.mirror(m.routeId, m.cluster);
       addNumbers(target as unknown as Record<string, unknown>, m);
       addNumbers(target.completed as unknown as Record<string, unknown>, m.completed as ByStatusClass as unknown as Record<string, unknown>);
       addHistogram(target.latency, m.latency);
+      addNumbers(target.compare as unknown as Record<string, unknown>, m.compare as unknown as Record<string, unknown>);
+      addNumbers(target.compareSkipped, m.compareSkipped);
     }
     for (const u of dump.upstream) {
       const target = into.upstream(u.cluster);

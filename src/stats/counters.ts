@@ -84,6 +84,17 @@ export interface MirrorCounters {
   inFlight: number;
   /** Copy sent to its whole response received, answered copies only (failures are counted above). */
   readonly latency: LatencyHistogram;
+  /** Response comparisons (a MirrorPolicy's `compare`) by result. */
+  compare: CompareResultCounts;
+  /** Skipped comparisons by reason (`body_too_large`, `streaming`, `memory`, `shadow_timeout`, ...). */
+  compareSkipped: Record<string, number>;
+}
+
+export interface CompareResultCounts {
+  match: number;
+  differ: number;
+  noise: number;
+  skipped: number;
 }
 
 /** Per upstream cluster (primary traffic only; mirrors count above). */
@@ -145,6 +156,7 @@ export class GatewayCounters {
         captureDroppedWriteError: 0, sent: 0, completed: byStatusClass(), failedConnect: 0, failedReset: 0,
         failedTimeout: 0, failedProtocol: 0, droppedOverflow: 0, droppedBodyTooLarge: 0, droppedNoEndpoint: 0,
         droppedAborted: 0, droppedEjected: 0, droppedResponseTooLarge: 0, inFlight: 0, latency: new LatencyHistogram(),
+        compare: { match: 0, differ: 0, noise: 0, skipped: 0 }, compareSkipped: {},
       };
       this.#mirror.set(key, counters);
     }

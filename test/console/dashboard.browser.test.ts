@@ -237,4 +237,30 @@ describe('dashboard in Chromium', () => {
     }
     assert.equal((await routes(gw.admin)).find((r) => r.id === ROUTE)!.override, null);
   });
+  test('the Differences view shows the comparison counts, the differing fields and a sample side by side', async (t) => {
+    const browser = await launchBrowser(t);
+    if (browser === null) return;
+    const gw = await startConsoleGateway(t, { mirrorPct: 100, compare: true });
+    gw.traffic(10);
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await openDashboard(page, gw.admin);
+    const view = page.locator('#differences');
+    await view.locator('.diff-sample').waitFor({ timeout: 15_000 });
+    // The copy's Host is the shadow's (`httpbin-shadow`), so every echoed body differs at $.headers.host.
+    const text = await waitFor(
+      async () => {
+        const shown = await view.innerText();
+        return /differ [1-9]/.test(shown) && /\$\.headers\.host/.test(shown) ? shown : null;
+      },
+      { timeoutMs: 15_000, description: 'the view lists the differing field' },
+    );
+    assert.match(text, /match 0/);
+    assert.match(await view.locator('.diff-side-by-side figcaption').first().innerText(), /Primary 200/);
+    assert.match(await view.locator('.diff-side-by-side pre').first().innerText(), /"host": "httpbin"/);
+    assert.match(await view.locator('.diff-side-by-side pre').nth(1).innerText(), /"host": "httpbin-shadow"/);
+    await page.screenshot({ path: artifactPath('dashboard-differences.png'), fullPage: true });
+    problems.stop();
+    assert.deepEqual(problems.list, []);
+  });
 });

@@ -47,6 +47,18 @@ spec:
 `;
 }
 
+/** Response comparison on for the route's mirror; the echo services answer with their own names, so they differ. */
+const COMPARE_POLICY = `---
+apiVersion: shadowgate.io/v1alpha1
+kind: MirrorPolicy
+metadata: { name: httpbin-compare }
+spec:
+  targetRef: { kind: VirtualService, name: httpbin }
+  mirrors:
+    - host: httpbin-next
+      compare: { ignoreHeaders: [x-echo-service] }
+`;
+
 export interface ConsoleGateway {
   readonly runtime: GatewayRuntime;
   readonly url: string;
@@ -61,7 +73,7 @@ export interface ConsoleGateway {
 
 export async function startConsoleGateway(
   t: AfterHook,
-  options: { mirrorPct?: number; runtime?: Partial<RuntimeOptions> } = {},
+  options: { mirrorPct?: number; runtime?: Partial<RuntimeOptions>; compare?: boolean } = {},
 ): Promise<ConsoleGateway> {
   const [primary, shadow, tcp, twoPorts] = await Promise.all(
     ['primary', 'shadow', 'tcp', 'two-ports'].map((name) => startEchoService({ name })),
@@ -70,7 +82,8 @@ export async function startConsoleGateway(
   const dir = makeTempDir('shadowgate-console-');
   writeFileSync(
     join(dir, 'config.yaml'),
-    consoleConfig({ primary: primary!.port, shadow: shadow!.port, tcp: tcp!.port, twoPorts: twoPorts!.port }, options.mirrorPct ?? 100),
+    consoleConfig({ primary: primary!.port, shadow: shadow!.port, tcp: tcp!.port, twoPorts: twoPorts!.port }, options.mirrorPct ?? 100) +
+      (options.compare === true ? COMPARE_POLICY : ''),
   );
   const started = await GatewayRuntime.start({
     paths: [dir],

@@ -5,6 +5,7 @@
 import type { StreamTick, TimeseriesResponse } from '../api-types.ts';
 import { getJson } from './api.ts';
 import { ComparisonCharts } from './charts.ts';
+import { DifferencesView } from './differences.ts';
 import { byId, h } from './dom.ts';
 import { MirrorEditor } from './editor.ts';
 import { renderHeader, renderLive } from './header.ts';
@@ -20,6 +21,7 @@ class Dashboard {
   readonly #routeSelect = byId<HTMLSelectElement>('route-select');
   readonly #charts = new ComparisonCharts({ qps: byId('chart-qps'), latency: byId('chart-latency'), status: byId('chart-status') });
   readonly #editor = new MirrorEditor({ onApplied: () => this.#afterChange() });
+  readonly #differences = new DifferencesView();
   #routes = new Map<string, RouteInfo>();
   #selected: string | null = sessionStorage.getItem(SELECTED_KEY);
   #data: RouteData | null = null;
@@ -50,6 +52,7 @@ class Dashboard {
     if (this.#selected !== null) {
       this.#routeSelect.value = this.#selected;
       this.#editor.show(this.#routes.get(this.#selected)!);
+      this.#differences.show(this.#selected);
       await this.#loadHistory();
     }
   }
@@ -65,6 +68,7 @@ class Dashboard {
     sessionStorage.setItem(SELECTED_KEY, route);
     this.#routeSelect.value = route;
     this.#editor.show(this.#routes.get(route)!);
+    this.#differences.show(route);
     if (this.#lastTick !== null) this.#renderTable(this.#lastTick);
     void this.#loadHistory();
   }
