@@ -13,7 +13,7 @@ import { renderRouteConfiguration } from '../../src/admin/config-dump/routes.ts'
 import { buildSnapshotFromPaths, formatDiagnostic } from '../../src/config/index.ts';
 import type { Snapshot } from '../../src/snapshot/types.ts';
 import { certificateAuthority, type IssuedCert, requestVia, startEchoService, type TestCertificateAuthority, writeConfig } from '../support/index.ts';
-import { serviceEntry, startGateway } from './harness.ts';
+import { compileYaml, serviceEntry, startGateway } from './harness.ts';
 
 interface AfterHook {
   after(fn: () => unknown): void;
@@ -128,9 +128,9 @@ function dump(snapshot: Snapshot): string {
   return JSON.stringify(snapshot.listeners.map((l) => [renderListener(l, l.port, l.name), renderRouteConfiguration(l, l.name, { overrides: new Set() })]));
 }
 
-async function diagnosticsOf(yaml: string) {
+async function diagnosticsOf(yaml: string, namespace = 'default') {
   const { file } = writeConfig(yaml);
-  return (await buildSnapshotFromPaths([file])).diagnostics;
+  return (await buildSnapshotFromPaths([file], { identity: { labels: {}, namespace } })).diagnostics;
 }
 
 describe('Gateway tls', () => {
@@ -161,13 +161,14 @@ describe('Gateway tls', () => {
 
   test('a Secret outside the gateway namespace is not found, and no error quotes a Secret', async () => {
     const app = `${serviceEntry('app.svc.local', 80, [[1]])}${routeTo('app.svc.local', ['a.example.com'])}`;
-    const elsewhere = await diagnosticsOf(
-      `${gateway([{ hosts: ['a.example.com'], tls: 'mode: SIMPLE\ncredentialName: edge-cert' }])}${tlsSecret('edge-cert', server, { form: 'data', namespace: 'istio-system' })}${app}`,
-    );
+    const inIstioSystem = `${gateway([{ hosts: ['a.example.com'], tls: 'mode: SIMPLE\ncredentialName: edge-cert' }])}${tlsSecret('edge-cert', server, { form: 'data', namespace: 'istio-system' })}${app}`;
+    const elsewhere = await diagnosticsOf(inIstioSystem);
     const unknown = elsewhere.find((d) => d.code === 'UNKNOWN_SECRET');
     assert.ok(unknown, elsewhere.map(formatDiagnostic).join('\n'));
     assert.equal(unknown.field, 'spec.servers[0].tls.credentialName');
-    assert.match(unknown.message, /default\/edge-cert/);
+    const asIstioSystem = await diagnosticsOf(inIstioSystem, 'istio-system');
+    assert.ok(!asIstioSystem.some((d) => d.severity === 'error'), 'found with --proxy-namespace istio-system (the Gateway itself is in edge)');
+    assert.match(unknown.message, /no Secret default\/edge-cert .*--proxy-namespace.*; a Secret edge-cert exists in namespace istio-system/);
 
     const broken = tlsSecret('edge-cert', server, { form: 'stringData' }).replace(/tls\.key: \|\n(    .*\n)+/, 'tls.key: not-a-key-but-secret-text\n');
     const bad = await diagnosticsOf(`${gateway([{ hosts: ['a.example.com'], tls: 'mode: MUTUAL\ncredentialName: edge-cert' }])}${broken}${app}`);
@@ -241,6 +242,24 @@ describe('Gateway tls', () => {
     assert.equal('status' in mutualWith && mutualWith.status, 200, JSON.stringify(mutualWith));
     assert.equal(app.echo.received.length, 2);
     assert.deepEqual(app.echo.received.map((r) => r.headers.host), ['a.example.com', 'b.example.com']);
+  });
+
+  test('a reload turns a SIMPLE server MUTUAL on the bound listener, and back', async (t) => {
+    const app = await backend(t);
+    const secret = tlsSecret('edge-cert', server, { form: 'data', ca: ca.cert });
+    const config = (mode: string) => `${gateway([{ hosts: ['a.example.com'], tls: `mode: ${mode}\ncredentialName: edge-cert` }])}${secret}${app.yaml}`;
+    const { port, gateway: gw } = await startGateway(t, config('SIMPLE'));
+    const before = await tlsGet(port, { servername: 'a.example.com', ca: ca.cert });
+    assert.equal('status' in before && before.status, 200, JSON.stringify(before));
+    await gw.apply(await compileYaml(config('MUTUAL')));
+    assert.equal(gw.addresses()[0]!.port, port, 'the same socket');
+    const refused = await tlsGet(port, { servername: 'a.example.com', ca: ca.cert });
+    assert.ok('error' in refused, JSON.stringify(refused));
+    const accepted = await tlsGet(port, { servername: 'a.example.com', ca: ca.cert, cert: client });
+    assert.equal('status' in accepted && accepted.status, 200, JSON.stringify(accepted));
+    await gw.apply(await compileYaml(config('SIMPLE')));
+    const again = await tlsGet(port, { servername: 'a.example.com', ca: ca.cert });
+    assert.equal('status' in again && again.status, 200, JSON.stringify(again));
   });
 
   test('httpsRedirect answers every request on the HTTP server with 301 to https, same host and path; nothing is forwarded', async (t) => {

@@ -100,7 +100,8 @@ function fromSecret(gw: ValidatedGateway, at: FieldPath, tls: ServerTlsSpec, nam
     ctx.error('TLS_REQUIRED', gw, [...at, 'credentialName'], `credentialName and ${files.join(', ')} are exclusive: the certificate${mutual ? ' and CA' : ''} come from the Secret or from files, not both`);
     return null;
   }
-  const credential = secrets.store.credential(gw, [...at, 'credentialName'], secrets.namespace, name, true);
+  const hint = ", the gateway's own namespace (--proxy-namespace), as Istio reads a gateway's Secrets from its deployment's namespace";
+  const credential = secrets.store.credential(gw, [...at, 'credentialName'], secrets.namespace, name, true, hint);
   if (credential === null) return null;
   if (mutual && credential.ca === null) {
     ctx.error(
