@@ -4,17 +4,17 @@
  * compiled config. A reload swaps `config` in place, so the socket and its connections survive.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { createServer as createHttpServer } from '../platform/node-http.ts';
-import { type DomainTable, domainTable, lookupDomain } from '../snapshot/domain-table.ts';
-import type { Listener, TlsServerContext } from '../snapshot/types.ts';
+import type { Listener } from '../snapshot/types.ts';
 import type { GatewayCounters, ListenerCounters } from '../stats/counters.ts';
 import { DownstreamConnections } from './downstream-connections.ts';
 import { checkIntervalMs, DEFAULT_DOWNSTREAM_LIMITS, type DownstreamLimits } from './downstream-limits.ts';
 import { rawLocalReply } from './local-reply.ts';
 import type { Proxy } from './proxy.ts';
+import { DownstreamTls } from './tls-contexts.ts';
 
 /** Envoy's default header limit is 60 KiB; Node's 16 KiB would turn valid requests into 431s. */
 const MAX_HEADER_BYTES = 60 * 1024;
@@ -40,7 +40,7 @@ export class BoundListener {
   readonly #sockets = new Set<ServedSocket>();
   readonly #connections: DownstreamConnections;
   readonly #counters: ListenerCounters;
-  #certificates: Certificates = NO_CERTIFICATES;
+  #tls: DownstreamTls | null = null;
   #draining = false;
   #closed: Promise<void> | null = null;
 
@@ -70,18 +70,20 @@ export class BoundListener {
       requireHostHeader: true,
     };
     if (config.protocol === 'HTTPS') {
-      this.#certificates = certificates(config.tls ?? []);
-      const first = config.tls?.[0];
+      const tls = (this.#tls = new DownstreamTls(config.tls ?? []));
       this.server = createHttpsServer(
         {
           ...common,
-          cert: first?.cert,
-          key: first?.key,
+          ...tls.serverOptions,
           handshakeTimeout: limits.requestHeadersTimeoutMs > 0 ? limits.requestHeadersTimeoutMs : TLS_HANDSHAKE_TIMEOUT_MS,
-          SNICallback: (servername, callback) => callback(null, this.#contextFor(servername)),
+          SNICallback: (servername, callback) => callback(null, this.#tls?.contextFor(servername)),
         },
         handler,
       );
+      // Before the HTTP layer sees the connection: a refused one never has a request read.
+      this.server.prependListener('secureConnection', (socket: TLSSocket) => {
+        if (this.#tls?.checksClients === true && !this.#tls.admit(socket)) socket.destroy();
+      });
       this.server.on('secureConnection', (socket: TLSSocket) => connections.add(socket));
       this.server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
         if (error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.#counters.timeoutRequestHeaders++;
@@ -105,7 +107,14 @@ export class BoundListener {
   /** Swaps in a recompiled config for the same address and protocol (new certificates included). */
   update(config: Listener): void {
     this.config = config;
-    if (config.protocol === 'HTTPS') this.#certificates = certificates(config.tls ?? []);
+    if (config.protocol === 'HTTPS') {
+      const tls = (this.#tls = new DownstreamTls(config.tls ?? []));
+      // The default context and per-port settings; Node reads requestCert/rejectUnauthorized per connection.
+      const server = this.server as HttpsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+      server.setSecureContext(tls.serverOptions);
+      server.requestCert = tls.serverOptions.requestCert === true;
+      server.rejectUnauthorized = tls.serverOptions.rejectUnauthorized === true;
+    }
   }
 
   listen(): Promise<AddressInfo> {
@@ -188,23 +197,4 @@ export class BoundListener {
     // Closes once the reply is flushed; a peer that never reads it is destroyed by the next checks.
     socket.destroySoon?.();
   }
-
-  /** As Envoy picks a filter chain by `server_names`; a name nothing matches gets the first server's. */
-  #contextFor(servername: string): SecureContext | undefined {
-    const { byName, first } = this.#certificates;
-    return lookupDomain(byName, servername.toLowerCase()) ?? first;
-  }
-}
-
-interface Certificates {
-  readonly byName: DomainTable<SecureContext>;
-  readonly first: SecureContext | undefined;
-}
-
-const NO_CERTIFICATES: Certificates = { byName: domainTable([]), first: undefined };
-
-/** One secure context per Gateway server, found by the server's hosts (SNI). */
-function certificates(tls: readonly TlsServerContext[]): Certificates {
-  const entries = tls.map((t) => [t.hosts, createSecureContext({ cert: t.cert, key: t.key })] as const);
-  return { byName: domainTable(entries), first: entries[0]?.[1] };
 }

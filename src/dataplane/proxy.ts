@@ -112,6 +112,11 @@ export class Proxy {
     }
     const authority = target.authority;
     const virtualHost = virtualHostFor(listener, authority);
+    // Envoy's require_tls ALL: checked before any route, so every request on a plain connection is redirected.
+    if (virtualHost?.requireTls === true && listener.protocol !== 'HTTPS') {
+      this.#httpsRedirect(listener, req, res, authority, target, startMark);
+      return;
+    }
     const method = req.method ?? 'GET';
     const selection =
       virtualHost === null
@@ -356,14 +361,28 @@ export class Proxy {
     }
   }
 
+  /**
+   * Envoy's SSL redirect for a virtual host with `require_tls: ALL` (Istio's `httpsRedirect`): 301 to
+   * `https://` + the Host header as sent + the path and query, with no body; nothing is forwarded or mirrored.
+   */
+  #httpsRedirect(listener: Listener, req: IncomingMessage, res: ServerResponse, authority: string, target: { path: string; query: string }, startMark: number): void {
+    const location = `https://${authority}${target.path}${target.query === '' ? '' : `?${target.query}`}`;
+    res.writeHead(301, { location, 'content-length': '0' });
+    res.end();
+    this.#reportUnrouted(listener, req, 301, '', startMark);
+  }
+
   /** Answers a request that never reached a route (400 or 404), counting and reporting it. */
   #localReply(listener: Listener, req: IncomingMessage, res: ServerResponse, code: LocalReplyCode, startMark: number): void {
+    sendLocalReply(res, code, null);
+    this.#reportUnrouted(listener, req, LocalReplies[code].status, LocalReplies[code].flag, startMark);
+  }
+
+  #reportUnrouted(listener: Listener, req: IncomingMessage, status: number, flags: string, startMark: number): void {
     const counters = this.#options.counters.downstream(listener.name, '');
-    const status = LocalReplies[code].status;
     counters.requests++;
     counters.completed[statusClass(status)]++;
     const requestId = req.headers['x-request-id'];
-    sendLocalReply(res, code, null);
     // Drain the body so the connection stays usable; it is never forwarded.
     req.resume();
     const durationMs = performance.now() - startMark;
@@ -384,7 +403,7 @@ export class Proxy {
         status,
         bytesIn: 0,
         bytesOut: 0,
-        flags: LocalReplies[code].flag,
+        flags,
         attempts: 0,
       });
     }

@@ -22,13 +22,38 @@ export interface SourceRef {
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS';
 
+/** Envoy's `TlsParameters` protocol names (`TLS_AUTO` is written as `null`). */
+export type TlsProtocolVersion = 'TLSv1_0' | 'TLSv1_1' | 'TLSv1_2' | 'TLSv1_3';
+
+/**
+ * Client certificates a Gateway server asks for: `SIMPLE` none; `MUTUAL` one is required and
+ * verified; `OPTIONAL_MUTUAL` one is requested and verified when presented.
+ */
+export type ServerTlsMode = 'SIMPLE' | 'MUTUAL' | 'OPTIONAL_MUTUAL';
+
+/** One HTTPS Gateway server's TLS (Envoy's `DownstreamTlsContext`). The PEM texts never leave the data plane. */
 export interface TlsServerContext {
   /** Gateway server hosts this certificate serves (SNI); `*` matches any. */
   readonly hosts: readonly string[];
-  readonly certFile: string;
-  readonly keyFile: string;
+  readonly mode: ServerTlsMode;
+  /** The files the certificate was read from; `null` when it came from a Secret. */
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
   readonly cert: string;
   readonly key: string;
+  /** `namespace/name` of the `credentialName` Secret; `null` for files. */
+  readonly credentialName: string | null;
+  /** PEM of the CA client certificates are verified against; set exactly when `mode` is not SIMPLE. */
+  readonly ca: string | null;
+  /** `caCertificates`; `null` when the CA came from the Secret (or there is none). */
+  readonly caFile: string | null;
+  /** MUTUAL/OPTIONAL_MUTUAL: a client certificate must carry one of these SANs; empty for any. */
+  readonly subjectAltNames: readonly string[];
+  /** `null` for TLS_AUTO (TLS 1.2 minimum, TLS 1.3 maximum, as Envoy). */
+  readonly minVersion: TlsProtocolVersion | null;
+  readonly maxVersion: TlsProtocolVersion | null;
+  /** Envoy (BoringSSL) TLS 1.2 cipher names, deduplicated; empty for the defaults. */
+  readonly cipherSuites: readonly string[];
 }
 
 export interface Listener {
@@ -84,6 +109,11 @@ export interface VirtualHost {
   readonly domains: readonly string[];
   /** `namespace/name` of the Gateways whose servers bound a VirtualService to this host (or `mesh`). */
   readonly gateways: readonly string[];
+  /**
+   * Envoy's `require_tls: ALL` (a Gateway server's `httpsRedirect`): a request on a plain connection
+   * is answered 301 to `https://` the same host and path, whatever the routes.
+   */
+  readonly requireTls?: boolean;
   readonly routes: readonly Route[];
 }
 

@@ -559,7 +559,7 @@ ${virtualService(SIMPLE_ROUTE)}`;
     ]);
     assert.equal(snapshot.listeners[0]!.tls, null);
     const tls = snapshot.listeners[1]!.tls!;
-    assert.deepEqual(tls.map((t) => [t.hosts, t.cert, t.key, path.basename(t.certFile)]), [
+    assert.deepEqual(tls.map((t) => [t.hosts, t.cert, t.key, path.basename(t.certFile!)]), [
       [['a.example.com'], 'A-CERT', 'A-KEY', 'a.crt'],
       [['b.example.com'], 'B-CERT', 'A-KEY', 'b.crt'],
     ]);

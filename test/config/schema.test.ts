@@ -118,7 +118,10 @@ spec:
     assert.equal(UNSUPPORTED_FIELDS.DestinationRule.get('subsets[].trafficPolicy.tunnel')?.status, 'refused');
     for (const f of ['subjectAltNames', 'addresses']) assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get(f)?.status, 'ignored', f);
     assert.equal(UNSUPPORTED_FIELDS.ServiceEntry.get('workloadSelector')?.status, 'refused');
-    assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers[].tls.httpsRedirect')?.status, 'refused');
+    for (const f of ['httpsRedirect', 'credentialName', 'caCertificates', 'subjectAltNames', 'minProtocolVersion', 'maxProtocolVersion', 'cipherSuites']) {
+      assert.equal(UNSUPPORTED_FIELDS.Gateway.has(`servers[].tls.${f}`), false, f);
+    }
+    for (const f of ['caCrl', 'verifyCertificateSpki', 'verifyCertificateHash']) assert.equal(UNSUPPORTED_FIELDS.Gateway.get(`servers[].tls.${f}`)?.status, 'refused', f);
     assert.equal(UNSUPPORTED_FIELDS.Gateway.get('servers[].defaultEndpoint')?.status, 'ignored');
   });
 });

@@ -380,8 +380,8 @@ spec:
   test('an HTTPS server with a non-SIMPLE tls mode', async () => {
     const yaml = config(SIMPLE_ROUTE).replace('protocol: HTTP\n    hosts:\n    - "*"\n', 'protocol: HTTPS\n    hosts:\n    - "*"\n    tls:\n      mode: PASSTHROUGH\n');
     const result = await compileYaml(yaml);
-    const d = expectDiagnostic(result, 'TLS_REQUIRED', 'spec.servers[0].tls', 'tls:');
-    assert.match(d.message, /tls mode PASSTHROUGH is not supported/);
+    const d = expectDiagnostic(result, 'UNSUPPORTED_VALUE', 'spec.servers[0].tls.mode', 'mode: PASSTHROUGH');
+    assert.match(d.message, /tls mode PASSTHROUGH .*no TCP or TLS passthrough/);
   });
 });
 

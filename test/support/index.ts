@@ -5,7 +5,7 @@ export { deadPort } from './ports.ts';
 export { resettingServer } from './resetting-server.ts';
 export { slowServer } from './slow-server.ts';
 export type { TestServer } from './listen.ts';
-export { selfSignedCert, type SelfSignedCert } from './tls.ts';
+export { certificateAuthority, selfSignedCert, type IssuedCert, type SelfSignedCert, type TestCertificateAuthority } from './tls.ts';
 export { writeConfig, type WrittenConfig } from './config-files.ts';
 export { makeTempDir } from './temp-dir.ts';
 export { waitFor, WaitForTimeoutError, type WaitForOptions } from './wait-for.ts';

@@ -233,6 +233,8 @@ export interface EnvoyVirtualHost {
   readonly routes: readonly EnvoyRoute[];
   /** Istio sets it on gateway virtual hosts: upstream requests carry `x-envoy-attempt-count`. */
   readonly include_request_attempt_count: true;
+  /** A Gateway server's `httpsRedirect`: a plain-text request gets a 301 to https. */
+  readonly require_tls?: 'ALL';
 }
 
 export interface EnvoyRouteConfiguration {
@@ -260,12 +262,42 @@ export interface EnvoyHttpConnectionManager {
   readonly use_remote_address: true;
 }
 
+/** An SDS secret reference as Istio writes it for `credentialName` (`kubernetes://NAME`, fetched over ADS). */
+export interface EnvoySdsSecretConfig {
+  readonly name: string;
+  readonly sds_config: { readonly ads: Record<string, never>; readonly resource_api_version: 'V3' };
+}
+
+export interface EnvoyCertificateValidationContext {
+  /** `caCertificates`, by file name only. */
+  readonly trusted_ca?: FileDataSource;
+  /** `subjectAltNames`: a client certificate must carry one of them. */
+  readonly match_subject_alt_names?: readonly { readonly exact: string }[];
+}
+
 export interface EnvoyDownstreamTlsContext {
   readonly '@type': typeof TYPE_URLS.downstreamTlsContext;
   readonly common_tls_context: {
     /** File names only: the certificate and key contents never appear in the dump. */
-    readonly tls_certificates: readonly { readonly certificate_chain: FileDataSource; readonly private_key: FileDataSource }[];
+    readonly tls_certificates?: readonly { readonly certificate_chain: FileDataSource; readonly private_key: FileDataSource }[];
+    /** `credentialName`: the Secret by its SDS name, never its contents. */
+    readonly tls_certificate_sds_secret_configs?: readonly EnvoySdsSecretConfig[];
+    /** Set only when a bound, or the cipher list, is not the default (as Istio writes it). */
+    readonly tls_params?: {
+      readonly tls_minimum_protocol_version: string;
+      readonly tls_maximum_protocol_version: string;
+      readonly cipher_suites?: readonly string[];
+    };
+    /** MUTUAL/OPTIONAL_MUTUAL with `caCertificates`. */
+    readonly validation_context?: EnvoyCertificateValidationContext;
+    /** MUTUAL/OPTIONAL_MUTUAL with `credentialName`: the CA is the Secret's `-cacert` SDS resource, as Istio names it. */
+    readonly combined_validation_context?: {
+      readonly default_validation_context: EnvoyCertificateValidationContext;
+      readonly validation_context_sds_secret_config: EnvoySdsSecretConfig;
+    };
   };
+  /** MUTUAL only (OPTIONAL_MUTUAL verifies a certificate when one is presented). */
+  readonly require_client_certificate?: boolean;
 }
 
 export interface EnvoyFilterChain {

@@ -1,10 +1,18 @@
 /**
  * Compiled listeners → Envoy `Listener`s: one HTTP connection manager per filter chain, pointing at the
  * listener's route configuration by name, and for HTTPS one filter chain per Gateway server certificate,
- * matched on SNI. Certificates appear as file names; the key and certificate contents never do.
+ * matched on SNI. Certificates appear as file names or SDS Secret names; their contents never do.
  */
 import type { Listener, TlsServerContext } from '../../snapshot/types.ts';
-import { TYPE_URLS, type EnvoyFilterChain, type EnvoyHttpConnectionManager, type EnvoyListener, type EnvoyTypedFilter } from './envoy-types.ts';
+import {
+  TYPE_URLS,
+  type EnvoyDownstreamTlsContext,
+  type EnvoyFilterChain,
+  type EnvoyHttpConnectionManager,
+  type EnvoyListener,
+  type EnvoySdsSecretConfig,
+  type EnvoyTypedFilter,
+} from './envoy-types.ts';
 import { sourceText } from './values.ts';
 
 /** `port` is the bound port (the OS's choice for a listener configured with port 0). */
@@ -53,15 +61,45 @@ function tlsFilterChain(context: TlsServerContext, hcm: EnvoyTypedFilter<EnvoyHt
   return {
     ...(matchSni && serverNames.length > 0 ? { filter_chain_match: { server_names: serverNames } } : {}),
     filters: [hcm],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': TYPE_URLS.downstreamTlsContext,
-        // File names only: `context.cert` and `context.key` hold the PEM text and are never read here.
-        common_tls_context: {
-          tls_certificates: [{ certificate_chain: { filename: context.certFile }, private_key: { filename: context.keyFile } }],
-        },
-      },
-    },
+    transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: downstreamTlsContext(context) },
   };
+}
+
+/**
+ * A Gateway server's TLS as Istio writes it. Certificates appear as file names, or as the Secret's SDS
+ * name for `credentialName`; `context.cert`, `context.key` and `context.ca` hold PEM text and are never
+ * read here.
+ */
+export function downstreamTlsContext(context: TlsServerContext): EnvoyDownstreamTlsContext {
+  const secret = context.credentialName === null ? null : `kubernetes://${context.credentialName.slice(context.credentialName.indexOf('/') + 1)}`;
+  const certificates =
+    secret !== null
+      ? { tls_certificate_sds_secret_configs: [sdsSecret(secret)] }
+      : { tls_certificates: [{ certificate_chain: { filename: context.certFile ?? '' }, private_key: { filename: context.keyFile ?? '' } }] };
+  const params =
+    context.minVersion !== null || context.maxVersion !== null || context.cipherSuites.length > 0
+      ? {
+          tls_params: {
+            tls_minimum_protocol_version: context.minVersion ?? 'TLS_AUTO',
+            tls_maximum_protocol_version: context.maxVersion ?? 'TLS_AUTO',
+            ...(context.cipherSuites.length > 0 ? { cipher_suites: [...context.cipherSuites] } : {}),
+          },
+        }
+      : {};
+  const sans = context.subjectAltNames.length > 0 ? { match_subject_alt_names: context.subjectAltNames.map((exact) => ({ exact })) } : {};
+  const validation =
+    context.mode === 'SIMPLE'
+      ? {}
+      : secret !== null && context.caFile === null
+        ? { combined_validation_context: { default_validation_context: sans, validation_context_sds_secret_config: sdsSecret(`${secret}-cacert`) } }
+        : { validation_context: { ...(context.caFile !== null ? { trusted_ca: { filename: context.caFile } } : {}), ...sans } };
+  return {
+    '@type': TYPE_URLS.downstreamTlsContext,
+    common_tls_context: { ...certificates, ...params, ...validation },
+    ...(context.mode === 'SIMPLE' ? {} : { require_client_certificate: context.mode === 'MUTUAL' }),
+  };
+}
+
+function sdsSecret(name: string): EnvoySdsSecretConfig {
+  return { name, sds_config: { ads: {}, resource_api_version: 'V3' } };
 }

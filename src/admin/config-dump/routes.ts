@@ -55,6 +55,7 @@ export function renderRouteConfiguration(listener: Listener, name: string, ctx: 
       domains: [...vh.domains],
       routes: vh.routes.flatMap((route) => renderRoute(route, { ...ctx, listenerPort: listener.port })),
       include_request_attempt_count: true,
+      ...(vh.requireTls === true ? { require_tls: 'ALL' as const } : {}),
     })),
     validate_clusters: false,
     // The mesh listener's domains carry the service port, so the Host is matched with its port.

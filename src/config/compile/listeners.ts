@@ -12,6 +12,7 @@ import { intersectHosts, isShortHost, resolveGatewayName, resolveHost, splitServ
 import type { ValidatedGateway, ValidatedVirtualService } from '../schema/validate.ts';
 import { type CompileContext, positionText, sourceRef } from './context.ts';
 import { MESH_GATEWAY, type ProxyIdentity, type RouteContext } from './match-scope.ts';
+import { compileServerTls, type ServerSecrets, sharedPortConflict } from './server-tls.ts';
 
 
 interface ServerBinding {
@@ -19,6 +20,8 @@ interface ServerBinding {
   readonly index: number;
   readonly hosts: readonly { readonly namespace: string | null; readonly host: string }[];
   readonly listener: ListenerBuilder;
+  /** `tls.httpsRedirect`: the virtual hosts this server binds get Envoy's `require_tls: ALL`. */
+  readonly httpsRedirect: boolean;
 }
 
 /** A VirtualService bound to a virtual host through one Gateway (Istio builds its routes per gateway). */
@@ -32,6 +35,7 @@ interface VirtualHostBuilder {
   readonly name: string;
   readonly domains: string[];
   readonly bindings: Binding[];
+  requireTls: boolean;
 }
 
 interface ListenerBuilder {
@@ -48,6 +52,8 @@ interface ListenerBuilder {
   /** Domain → virtual host; several domains may share one (a short host and its FQDN). */
   readonly byDomain: Map<string, VirtualHostBuilder>;
   readonly virtualHosts: VirtualHostBuilder[];
+  /** Hosts of the servers here with `httpsRedirect`: each gets a virtual host even without routes. */
+  readonly redirectHosts: string[];
 }
 
 /** Listeners under construction plus the Gateway servers VirtualServices bind through. */
@@ -60,7 +66,7 @@ export interface ListenerPlan {
 }
 
 /** Builds one listener per (bind address, port) from every Gateway server. */
-export function planListeners(gateways: readonly ValidatedGateway[], ctx: CompileContext): ListenerPlan {
+export function planListeners(gateways: readonly ValidatedGateway[], ctx: CompileContext, secrets: ServerSecrets): ListenerPlan {
   const listeners = new Map<string, ListenerBuilder>();
   const bindings = new Map<string, ServerBinding[]>();
   const incomplete = new Set<string>();
@@ -71,7 +77,7 @@ export function planListeners(gateways: readonly ValidatedGateway[], ctx: Compil
     // A Gateway salvaged after schema errors may have lost servers a VirtualService was meant for.
     if (gw.salvaged === true) incomplete.add(key);
     gw.spec.servers.forEach((server, i) => {
-      const binding = planServer(gw, i, listeners, ctx);
+      const binding = planServer(gw, i, listeners, ctx, secrets);
       if (binding === null) incomplete.add(key);
       else servers.push(binding);
     });
@@ -80,7 +86,7 @@ export function planListeners(gateways: readonly ValidatedGateway[], ctx: Compil
 }
 
 /** Adds one server to its listener; `null` when the server has an error (already reported). */
-function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, ListenerBuilder>, ctx: CompileContext): ServerBinding | null {
+function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, ListenerBuilder>, ctx: CompileContext, secrets: ServerSecrets): ServerBinding | null {
   const server = gw.spec.servers[i]!;
   const at = ['spec', 'servers', i];
   const protocol = server.port.protocol.toUpperCase();
@@ -96,10 +102,11 @@ function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, List
   const hosts = server.hosts.map((h) => splitServerHost(h, gw.metadata.namespace));
   let tls: TlsServerContext | null = null;
   if (protocol === 'HTTPS') {
-    tls = serverTls(gw, i, hosts.map((h) => h.host), ctx);
+    tls = compileServerTls(gw, i, hosts.map((h) => h.host), ctx, secrets);
     if (tls === null) return null;
-  } else if (server.tls !== undefined && (server.tls.mode ?? server.tls.serverCertificate ?? server.tls.privateKey) !== undefined) {
-    ctx.warn('TLS_IGNORED', gw, [...at, 'tls'], 'tls settings apply to HTTPS servers only; ignored on this HTTP server');
+  } else if (server.tls !== undefined) {
+    const ignored = Object.keys(server.tls).filter((k) => k !== 'httpsRedirect');
+    if (ignored.length > 0) ctx.warn('TLS_IGNORED', gw, [...at, 'tls'], `tls settings other than httpsRedirect apply to HTTPS servers only; ${ignored.join(', ')} ignored on this HTTP server`);
   }
   const name = `${address}_${server.port.number}`;
   let listener = listeners.get(name);
@@ -116,6 +123,7 @@ function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, List
       firstServer: { gateway: gw, index: i },
       byDomain: new Map(),
       virtualHosts: [],
+      redirectHosts: [],
     };
     listeners.set(name, listener);
   } else if (listener.protocol !== protocol) {
@@ -128,26 +136,26 @@ function planServer(gw: ValidatedGateway, i: number, listeners: Map<string, List
     );
     return null;
   }
+  const first = listener.tls[0];
+  const conflict = tls !== null && first !== undefined ? sharedPortConflict(first, tls) : null;
+  if (conflict !== null) {
+    const other = listener.firstServer;
+    ctx.error(
+      'TLS_PARAMS_CONFLICT',
+      gw,
+      [...at, 'tls', conflict],
+      `${address}:${server.port.number} is shared with Gateway ${other.gateway.metadata.namespace}/${other.gateway.metadata.name} (${positionText(other.gateway, ['spec', 'servers', other.index, 'tls'])}), whose ${conflict} differs; shadowgate negotiates the protocol version and cipher per port, before SNI picks a server, so servers sharing a port must agree on them`,
+    );
+    return null;
+  }
   if (tls !== null) listener.tls.push(tls);
+  const httpsRedirect = server.tls?.httpsRedirect === true;
+  if (httpsRedirect) for (const h of hosts) if (!listener.redirectHosts.includes(h.host)) listener.redirectHosts.push(h.host);
   listener.sources.push(sourceRef(gw, at));
   const key = `${gw.metadata.namespace}/${gw.metadata.name}`;
   listener.servers.push({ gateway: key, server: server.name ?? server.port.name ?? `servers[${i}]` });
   if (!listener.gateways.includes(key)) listener.gateways.push(key);
-  return { gateway: gw, index: i, hosts, listener };
-}
-
-function serverTls(gw: ValidatedGateway, i: number, hosts: string[], ctx: CompileContext): TlsServerContext | null {
-  const at = ['spec', 'servers', i, 'tls'];
-  const tls = gw.spec.servers[i]?.tls;
-  if (tls === undefined || tls.mode !== 'SIMPLE' || tls.serverCertificate === undefined || tls.privateKey === undefined) {
-    const mode = tls?.mode !== undefined && tls.mode !== 'SIMPLE' ? ` (tls mode ${tls.mode} is not supported)` : '';
-    ctx.error('TLS_REQUIRED', gw, at, `an HTTPS server needs tls.mode SIMPLE with serverCertificate and privateKey${mode}`);
-    return null;
-  }
-  const cert = ctx.readReferencedFile(gw, [...at, 'serverCertificate'], tls.serverCertificate);
-  const key = ctx.readReferencedFile(gw, [...at, 'privateKey'], tls.privateKey);
-  if (cert === null || key === null) return null;
-  return { hosts, certFile: cert.path, keyFile: key.path, cert: cert.text, key: key.text };
+  return { gateway: gw, index: i, hosts, listener, httpsRedirect };
 }
 
 /**
@@ -191,7 +199,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
       for (const serverHost of server.hosts) {
         if (serverHost.namespace !== null && serverHost.namespace !== vs.metadata.namespace) continue;
         for (const vsHost of vs.spec.hosts ?? []) {
-          if (bindHost(vs, key, vsHost, serverHost.host, server.listener)) bound = true;
+          if (bindHost(vs, key, vsHost, serverHost.host, server.listener, server.httpsRedirect)) bound = true;
         }
       }
     }
@@ -202,7 +210,7 @@ export function bindVirtualService(vs: ValidatedVirtualService, plan: ListenerPl
   return namesGateway;
 }
 
-function bindHost(vs: ValidatedVirtualService, gateway: string, vsHost: string, serverHost: string, listener: ListenerBuilder): boolean {
+function bindHost(vs: ValidatedVirtualService, gateway: string, vsHost: string, serverHost: string, listener: ListenerBuilder, httpsRedirect: boolean): boolean {
   const written = vsHost.toLowerCase();
   // A short host stands for itself and for its FQDN in the VirtualService's namespace.
   const forms = isShortHost(written) ? [written, resolveHost(written, vs.metadata.namespace)] : [written];
@@ -214,9 +222,11 @@ function bindHost(vs: ValidatedVirtualService, gateway: string, vsHost: string, 
   if (domains.length === 0) return false;
   let vhost = domains.map((d) => listener.byDomain.get(d)).find((v) => v !== undefined);
   if (vhost === undefined) {
-    vhost = { name: `${domains[0]}:${listener.port}`, domains: [], bindings: [] };
+    vhost = { name: `${domains[0]}:${listener.port}`, domains: [], bindings: [], requireTls: false };
     listener.virtualHosts.push(vhost);
   }
+  // As Istio: a virtual host bound through an httpsRedirect server requires TLS, whatever other servers say.
+  if (httpsRedirect) vhost.requireTls = true;
   for (const d of domains) {
     if (listener.byDomain.has(d)) continue;
     listener.byDomain.set(d, vhost);
@@ -243,6 +253,7 @@ export function finishListeners(
 ): Listener[] {
   const rank = new Map(loadOrder.map((vs, i) => [vs, i] as const));
   return plan.listeners.map((b) => {
+    addRedirectHosts(b);
     const all: VirtualHost[] = b.virtualHosts.map((v) => {
       const bindings = [...v.bindings].sort((x, y) => rank.get(x.virtualService)! - rank.get(y.virtualService)!);
       const routes: Route[] = [];
@@ -253,7 +264,8 @@ export function finishListeners(
         added.add(set);
         routes.push(...set);
       }
-      return { name: v.name, domains: v.domains, gateways: [...new Set(v.bindings.map((x) => x.gateway))], routes };
+      const gateways = [...new Set(v.bindings.map((x) => x.gateway))];
+      return { name: v.name, domains: v.domains, gateways, ...(v.requireTls ? { requireTls: true } : {}), routes };
     });
     return {
       name: b.name,
@@ -267,6 +279,24 @@ export function finishListeners(
       servers: b.servers,
     };
   });
+}
+
+/**
+ * Istio gives every host of an `httpsRedirect` server a virtual host that requires TLS, even when no
+ * VirtualService binds it, so the redirect answers before any route is needed; an existing virtual
+ * host for exactly that domain is marked instead.
+ */
+function addRedirectHosts(listener: ListenerBuilder): void {
+  for (const host of listener.redirectHosts) {
+    const existing = listener.byDomain.get(host);
+    if (existing !== undefined) {
+      existing.requireTls = true;
+      continue;
+    }
+    const vhost: VirtualHostBuilder = { name: `${host}:${listener.port}`, domains: [host], bindings: [], requireTls: true };
+    listener.byDomain.set(host, vhost);
+    listener.virtualHosts.push(vhost);
+  }
 }
 
 /** The listener's virtual hosts in Envoy's domain order (exact, longest `*.suffix`, `*`). */

@@ -48,13 +48,16 @@ export class SecretStore {
     namespace: string,
     name: string,
     needCertificate: boolean,
+    namespaceHint = '',
   ): TlsCredential | null {
     const id = `${namespace}/${name}`;
     const secret = this.#secrets.get(id);
     if (secret === undefined) {
       // A Secret the schema stage dropped was reported there; "no such Secret" would only echo it.
       if (this.#ctx.gaps.coversSecret(id)) return null;
-      this.#ctx.error('UNKNOWN_SECRET', referrer, field, `no Secret ${id} in the config files (credentialName is looked up in namespace ${namespace})`);
+      const elsewhere = [...this.#secrets.values()].filter((s) => s.metadata.name === name).map((s) => s.metadata.namespace);
+      const tail = elsewhere.length > 0 ? `; a Secret ${name} exists in namespace ${elsewhere.join(', ')}` : '';
+      this.#ctx.error('UNKNOWN_SECRET', referrer, field, `no Secret ${id} in the config files (credentialName is looked up in namespace ${namespace}${namespaceHint})${tail}`);
       return null;
     }
     const parts = this.#parts(secret, referrer, field);

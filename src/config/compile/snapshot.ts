@@ -103,7 +103,7 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const proxy = settings('proxy', DEFAULT_PROXY_SETTINGS, options.proxy, ctx.diagnostics);
 
   const services = buildServiceRegistry(serviceEntries, destinationRules, ctx, secrets);
-  const plan = planListeners(gateways, ctx);
+  const plan = planListeners(gateways, ctx, { store: secrets, namespace: identity.namespace });
   const mesh = options.meshListener ?? null;
   const gatewayLost = options.incompleteInput === true || resources.some((r) => r.kind === 'Gateway');
   if (gateways.length === 0 && !gatewayLost && mesh === null) {
