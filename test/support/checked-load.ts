@@ -117,12 +117,15 @@ export async function checkedLoad(options: CheckedLoadOptions): Promise<CheckedL
 export interface ProcessUsage {
   readonly rssBytes: number;
   readonly fds: number;
+  /** V8 heap in use (this process only; 0 for another pid). After a full GC: what is still held. */
+  readonly heapUsedBytes: number;
 }
 
 export function processUsage(pid: number | 'self' = 'self'): ProcessUsage {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-  return { rssBytes: rssKb * 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
+  const heapUsedBytes = pid === 'self' ? process.memoryUsage().heapUsed : 0;
+  return { rssBytes: rssKb * 1024, fds: readdirSync(`/proc/${pid}/fd`).length, heapUsedBytes };
 }
 
 let gcFunction: (() => void) | null = null;
