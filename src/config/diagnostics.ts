@@ -104,6 +104,21 @@ export interface ConfigDiagnostic {
  * One line per diagnostic, compiler style:
  * `gateway.yaml:14:9 error VirtualService default/httpbin spec.http[0].mirror.port: message [CODE]`.
  */
+/**
+ * A diagnostic that belongs to no resource: a file that does not parse, a config with nothing in it,
+ * a command-line option (`file` `<options>`, `field` the option). Position 0:0 when there is none.
+ */
+export function unattachedDiagnostic(
+  severity: Severity,
+  code: DiagnosticCode,
+  file: string,
+  at: { readonly line: number; readonly column: number } | null,
+  message: string,
+  field = '',
+): ConfigDiagnostic {
+  return { severity, file, line: at?.line ?? 0, column: at?.column ?? 0, kind: '', namespace: '', name: '', field, message, code };
+}
+
 export function formatDiagnostic(d: ConfigDiagnostic): string {
   const position = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
   const resource = d.kind !== '' ? ` ${d.kind} ${d.namespace}/${d.name}` : '';

@@ -4,7 +4,7 @@
  */
 import type { ServiceRegistry } from './compile/services.ts';
 import { compileSnapshot, type CompileOptions } from './compile/snapshot.ts';
-import { hasErrors, sortDiagnostics, type ConfigDiagnostic } from './diagnostics.ts';
+import { hasErrors, sortDiagnostics, unattachedDiagnostic, type ConfigDiagnostic } from './diagnostics.ts';
 import { loadResources, type LoadOptions, type LoadResult } from './load.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 
@@ -71,18 +71,9 @@ export function compileLoaded(loaded: LoadResult, paths: readonly string[], opti
   const extra: ConfigDiagnostic[] = [];
   if (loaded.resources.length === 0 && !lost) {
     const looked = loaded.files.length === 0 ? 'no .yaml, .yml or .json file' : `${loaded.files.length} file(s) but no Gateway, VirtualService, DestinationRule or ServiceEntry`;
-    extra.push({
-      severity: 'error',
-      file: paths.join(', '),
-      line: 0,
-      column: 0,
-      kind: '',
-      namespace: '',
-      name: '',
-      field: '',
-      message: `no Istio resources found: ${looked} under ${paths.join(', ')} (directories are read recursively)`,
-      code: 'NO_RESOURCES',
-    });
+    extra.push(
+      unattachedDiagnostic('error', 'NO_RESOURCES', paths.join(', '), null, `no Istio resources found: ${looked} under ${paths.join(', ')} (directories are read recursively)`),
+    );
   }
   const compiled = compileSnapshot(loaded.resources, { ...options, incompleteInput: lost || loaded.resources.length === 0 || options.incompleteInput === true });
   const fileOrder = [...new Set([...loaded.files, ...loaded.resources.map((r) => r.source.file), ...loaded.diagnostics.map((d) => d.file)])];

@@ -5,7 +5,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Composer, isMap, isSeq, LineCounter, Parser, type Document, type Node, type YAMLError } from 'yaml';
-import type { ConfigDiagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
+import { type ConfigDiagnostic, unattachedDiagnostic } from './diagnostics.ts';
 import { closestName } from './schema/field-check.ts';
 import {
   CORE_KINDS,
@@ -109,19 +109,19 @@ export function parseResources(file: string, text: string, diagnostics: ConfigDi
     docIndex++;
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
-        diagnostics.push(fileDiagnostic('error', 'YAML_SYNTAX', file, pos(error.pos[0]), where(error)));
+        diagnostics.push(unattachedDiagnostic('error', 'YAML_SYNTAX', file, pos(error.pos[0]), where(error)));
       }
       continue;
     }
     for (const warning of doc.warnings) {
-      diagnostics.push(fileDiagnostic('warning', 'YAML_WARNING', file, pos(warning.pos[0]), where(warning)));
+      diagnostics.push(unattachedDiagnostic('warning', 'YAML_WARNING', file, pos(warning.pos[0]), where(warning)));
     }
     if (doc.contents === null) continue;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
-      diagnostics.push(fileDiagnostic('error', 'YAML_SYNTAX', file, null, errorText(err)));
+      diagnostics.push(unattachedDiagnostic('error', 'YAML_SYNTAX', file, null, errorText(err)));
       continue;
     }
     if (value === null || value === undefined) continue;
@@ -160,12 +160,12 @@ function toResource(
   const source: ResourceSource = { file, docIndex, locate };
   const at = (p: readonly (string | number)[]) => source.locate(p);
   if (!isRecord(value)) {
-    diagnostics.push(fileDiagnostic('error', 'INVALID_RESOURCE', file, at([]), 'a document must be a mapping with apiVersion, kind, metadata and spec'));
+    diagnostics.push(unattachedDiagnostic('error', 'INVALID_RESOURCE', file, at([]), 'a document must be a mapping with apiVersion, kind, metadata and spec'));
     return null;
   }
   const { apiVersion, kind, metadata, spec } = value;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
-    diagnostics.push(fileDiagnostic('error', 'INVALID_RESOURCE', file, at([]), 'a resource needs string apiVersion and kind'));
+    diagnostics.push(unattachedDiagnostic('error', 'INVALID_RESOURCE', file, at([]), 'a resource needs string apiVersion and kind'));
     return null;
   }
   const meta = isRecord(metadata) ? metadata : {};
@@ -225,7 +225,7 @@ function toResource(
 /** The file's text, or `null` (reported) when it cannot be read or is over the size bound. */
 async function readConfigFile(file: string, maxFileBytes: number, diagnostics: ConfigDiagnostic[]): Promise<string | null> {
   const tooLarge = (size: number) =>
-    fileDiagnostic(
+    unattachedDiagnostic(
       'error',
       'FILE_TOO_LARGE',
       file,
@@ -236,7 +236,7 @@ async function readConfigFile(file: string, maxFileBytes: number, diagnostics: C
   try {
     handle = await open(file, 'r');
   } catch (err) {
-    diagnostics.push(fileDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
+    diagnostics.push(unattachedDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
     return null;
   }
   try {
@@ -253,7 +253,7 @@ async function readConfigFile(file: string, maxFileBytes: number, diagnostics: C
     }
     return bytes.toString('utf8');
   } catch (err) {
-    diagnostics.push(fileDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
+    diagnostics.push(unattachedDiagnostic('error', 'READ_FAILED', file, null, `cannot read ${file}: ${errorText(err)}`));
     return null;
   } finally {
     await handle.close();
@@ -267,7 +267,7 @@ async function expandPaths(paths: readonly string[], diagnostics: ConfigDiagnost
     try {
       isDirectory = (await stat(p)).isDirectory();
     } catch (err) {
-      diagnostics.push(fileDiagnostic('error', 'READ_FAILED', p, null, `cannot read ${p}: ${errorText(err)}`));
+      diagnostics.push(unattachedDiagnostic('error', 'READ_FAILED', p, null, `cannot read ${p}: ${errorText(err)}`));
       continue;
     }
     if (isDirectory) await walkDirectory(p, files, diagnostics);
@@ -289,7 +289,7 @@ async function walkDirectory(dir: string, files: string[], diagnostics: ConfigDi
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    diagnostics.push(fileDiagnostic('error', 'READ_FAILED', dir, null, `cannot read directory ${dir}: ${errorText(err)}`));
+    diagnostics.push(unattachedDiagnostic('error', 'READ_FAILED', dir, null, `cannot read directory ${dir}: ${errorText(err)}`));
     return;
   }
   const names = entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -308,26 +308,6 @@ async function walkDirectory(dir: string, files: string[], diagnostics: ConfigDi
   }
 }
 
-function fileDiagnostic(
-  severity: Severity,
-  code: DiagnosticCode,
-  file: string,
-  position: Position | null,
-  message: string,
-): ConfigDiagnostic {
-  return {
-    severity,
-    file,
-    line: position?.line ?? 0,
-    column: position?.column ?? 0,
-    kind: '',
-    namespace: '',
-    name: '',
-    field: '',
-    message,
-    code,
-  };
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

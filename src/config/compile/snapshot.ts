@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { deepFreeze } from '../../snapshot/freeze.ts';
 import type { Cluster, MirrorSettings, ProxySettings, Route, Snapshot } from '../../snapshot/types.ts';
-import { hasErrors, sortDiagnostics, type ConfigDiagnostic } from '../diagnostics.ts';
+import { hasErrors, sortDiagnostics, unattachedDiagnostic, type ConfigDiagnostic } from '../diagnostics.ts';
 import type { RawResource } from '../source.ts';
 import {
   validateResource,
@@ -107,19 +107,15 @@ export function compileSnapshot(resources: readonly (RawResource | ValidatedReso
   const mesh = options.meshListener ?? null;
   const gatewayLost = options.incompleteInput === true || resources.some((r) => r.kind === 'Gateway');
   if (gateways.length === 0 && !gatewayLost && mesh === null) {
-    ctx.diagnostics.push({
-      severity: 'error',
-      file: resources[0]?.source.file ?? '',
-      line: 0,
-      column: 0,
-      kind: '',
-      namespace: '',
-      name: '',
-      field: '',
-      message:
+    ctx.diagnostics.push(
+      unattachedDiagnostic(
+        'error',
+        'NO_LISTENERS',
+        resources[0]?.source.file ?? '',
+        null,
         'no Gateway is defined, so shadowgate would not listen on any port: add a networking.istio.io Gateway with an HTTP or HTTPS server, or serve mesh routes with --mesh-listener HOST:PORT',
-      code: 'NO_LISTENERS',
-    });
+      ),
+    );
   }
   if (mesh !== null) checkMeshAddress(mesh, plan.listeners, ctx);
 
@@ -207,18 +203,16 @@ function checkMeshAddress(mesh: MeshListenerAddress, listeners: ListenerPlan['li
   const wildcard = (a: string) => a === '0.0.0.0' || a === '::';
   const taken = listeners.find((l) => l.port === mesh.port && (l.address === mesh.address || wildcard(l.address) || wildcard(mesh.address)));
   if (taken === undefined) return;
-  ctx.diagnostics.push({
-    severity: 'error',
-    file: '<options>',
-    line: 0,
-    column: 0,
-    kind: '',
-    namespace: '',
-    name: '',
-    field: 'meshListener',
-    message: `--mesh-listener ${mesh.address}:${mesh.port} (listener ${meshListenerName(mesh)}) takes the port of listener ${taken.name} (Gateway ${taken.gateways.join(', ')}); give the mesh listener another port`,
-    code: 'MESH_LISTENER_CONFLICT',
-  });
+  ctx.diagnostics.push(
+    unattachedDiagnostic(
+      'error',
+      'MESH_LISTENER_CONFLICT',
+      '<options>',
+      null,
+      `--mesh-listener ${mesh.address}:${mesh.port} (listener ${meshListenerName(mesh)}) takes the port of listener ${taken.name} (Gateway ${taken.gateways.join(', ')}); give the mesh listener another port`,
+      'meshListener',
+    ),
+  );
 }
 
 /**
@@ -251,18 +245,9 @@ function settings<T extends object>(
   for (const [key, value] of Object.entries(given ?? {})) {
     if (!(key in defaults)) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      diagnostics.push({
-        severity: 'error',
-        file: '<options>',
-        line: 0,
-        column: 0,
-        kind: '',
-        namespace: '',
-        name: '',
-        field: `${name}.${key}`,
-        message: `must be a non-negative number (got ${String(value)})`,
-        code: 'INVALID_OPTION',
-      });
+      diagnostics.push(
+        unattachedDiagnostic('error', 'INVALID_OPTION', '<options>', null, `must be a non-negative number (got ${String(value)})`, `${name}.${key}`),
+      );
       continue;
     }
     (out as Record<string, unknown>)[key] = value;
